@@ -1,0 +1,20 @@
+"""Suite-wide test settings: Qt offscreen, a private STATION_HOME, no real keyring."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The tests never touch the developer's real credential store.
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+
+@pytest.fixture
+def station_home(tmp_path, monkeypatch):
+    """A fresh station data directory, as STATION_HOME points the station at it."""
+    home = tmp_path / "station-home"
+    home.mkdir()
+    monkeypatch.setenv("STATION_HOME", str(home))
+    return home
