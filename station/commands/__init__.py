@@ -1,0 +1,1 @@
+"""Command-line subcommands of ``station`` that belong to no single device or layer."""

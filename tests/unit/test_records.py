@@ -1,0 +1,62 @@
+"""Capture records: identity, immutability, payload hash."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from station.domain.records import CaptureRecord, ChipData, canonical_json, uuid7
+
+
+def _record(**overrides):
+    values = dict(
+        student_id="S1", national_id="150102201003041222", station_id="ST-01", county_code6="150102",
+        operator="op1", chip=ChipData(text=bytes(256), wlt=bytes(1024), chip_serial="0102030405060708"),
+        photo_jpeg=b"\xff\xd8\xff\xe0fake-jpeg", photo_profile="moe-480", quality={"ok": True},
+    )
+    values.update(overrides)
+    return CaptureRecord.new(**values)
+
+
+def test_uuid7_layout_and_order():
+    first, second = uuid7(now_ms=1_700_000_000_000), uuid7(now_ms=1_700_000_000_001)
+    assert first.version == 7 and first.variant == uuid.RFC_4122
+    assert first.int >> 80 == 1_700_000_000_000
+    assert str(first) < str(second)
+    assert len({uuid7() for _ in range(1000)}) == 1000
+
+
+def test_record_is_immutable_and_gets_its_identity_at_creation():
+    record = _record()
+    assert uuid.UUID(record.record_id).version == 7
+    assert record.captured_at.tzinfo is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.operator = "someone else"
+    with pytest.raises(TypeError):
+        record.quality["ok"] = False
+
+
+def test_payload_hash_is_stable_and_content_sensitive():
+    captured = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)
+    one = _record(record_id="0190f3c2-0000-7000-8000-000000000001", captured_at=captured)
+    again = _record(record_id="0190f3c2-0000-7000-8000-000000000001", captured_at=captured)
+    assert one.payload_sha256 == again.payload_sha256
+    other_photo = _record(record_id=one.record_id, captured_at=captured, photo_jpeg=b"\xff\xd8\xffother")
+    assert other_photo.payload_sha256 != one.payload_sha256
+    assert one.payload()["captured_at"] == "2026-11-28T03:00:00Z"
+
+
+def test_canonical_json_sorts_keys_and_refuses_nan():
+    assert canonical_json({"b": 1, "a": "汉"}) == '{"a":"汉","b":1}'.encode()
+    with pytest.raises(ValueError):
+        canonical_json({"x": float("nan")})
+    assert json.loads(canonical_json({"k": [1, 2]})) == {"k": [1, 2]}
+
+
+def test_naive_capture_time_is_refused():
+    with pytest.raises(ValueError):
+        _record(captured_at=datetime(2026, 11, 28, 3, 0))
