@@ -1,1 +1,1 @@
-"""station/capture."""
+"""The desk workflow (card → student → photo → review → saved), pure and testable without Qt."""

@@ -29,7 +29,9 @@ def check_ids(args) -> int:
         try:
             number = idnumber.parse(raw)
         except idnumber.InvalidIdNumber as error:
-            results.append({"input": raw, "valid": False, "code": error.code, "reason": explain_invalid_id(error)})
+            results.append(
+                {"input": raw, "valid": False, "code": error.code, "reason": explain_invalid_id(error)}
+            )
         else:
             results.append(
                 {
@@ -59,7 +61,9 @@ def parse_regnos(args) -> int:
         try:
             parsed = regno.parse(raw)
         except regno.InvalidRegistrationNumber as error:
-            results.append({"input": raw, "valid": False, "code": error.code, "reason": explain_invalid_regno(error)})
+            results.append(
+                {"input": raw, "valid": False, "code": error.code, "reason": explain_invalid_regno(error)}
+            )
         else:
             results.append(
                 {

@@ -6,49 +6,24 @@ block, chip serial, SAM id), who captured it, where and when, the quality report
 with the pre-registration. Its identity is fixed at capture (DESIGN §5):
 
 * ``record_id``: a UUIDv7 (RFC 9562), minted before the officer sees "saved" and never re-minted;
-* ``payload_sha256``: SHA-256 of the canonical JSON of the payload (sorted keys, no insignificant
-  whitespace, UTF-8: the RFC 8785 form for the value types used here), so "same id, other content" is
-  detectable at both ends;
+* ``payload_sha256``: SHA-256 of the payload's RFC 8785 canonical JSON (``sync.protocol.canonical``,
+  shared with the registry), so "same id, other content" is detectable at both ends;
 * a recapture is a new record naming the one it ``supersedes``.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
-import os
-import time
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-
-def uuid7(now_ms: int | None = None) -> uuid.UUID:
-    """A UUIDv7: 48-bit Unix milliseconds, version 7, 74 random bits (RFC 9562 §5.7)."""
-    millis = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-    random_bits = int.from_bytes(os.urandom(10), "big")
-    value = (millis & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76
-    value |= ((random_bits >> 62) & 0xFFF) << 64  # rand_a: 12 bits
-    value |= 0b10 << 62
-    value |= random_bits & ((1 << 62) - 1)  # rand_b: 62 bits
-    return uuid.UUID(int=value)
-
-
-def canonical_json(value: Any) -> bytes:
-    """Canonical JSON bytes: sorted keys, no whitespace, UTF-8, no NaN (RFC 8785 for str/int/bool/null)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+from sync.protocol.canonical import payload_sha256, sha256_hex, uuid7
 
 
 @dataclass(frozen=True)
-class ChipData:
+class ChipEvidence:
     """The card as read: raw bytes travel to the registry; parsed fields are derived from them."""
 
     text: bytes  # 256-byte text block, UCS-2LE
@@ -68,7 +43,7 @@ class CaptureRecord:
     county_code6: str
     operator: str
     captured_at: datetime  # aware, UTC
-    chip: ChipData
+    chip: ChipEvidence
     photo_jpeg: bytes
     photo_profile: str
     quality: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
@@ -79,8 +54,8 @@ class CaptureRecord:
     @classmethod
     def new(cls, **values: Any) -> CaptureRecord:
         """A fresh record with a new UUIDv7 and the capture time now (UTC) unless given."""
-        values.setdefault("record_id", str(uuid7()))
-        values.setdefault("captured_at", datetime.now(timezone.utc))
+        values.setdefault("record_id", uuid7())
+        values.setdefault("captured_at", datetime.now(UTC))
         for name in ("quality", "comparison"):
             values[name] = MappingProxyType(dict(values.get(name) or {}))
         if values["captured_at"].tzinfo is None:
@@ -101,7 +76,7 @@ class CaptureRecord:
             "station_id": self.station_id,
             "county": self.county_code6,
             "operator": self.operator,
-            "captured_at": self.captured_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "captured_at": self.captured_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "chip": {
                 "card_type": self.chip.card_type,
                 "text_b64": b64(self.chip.text),
@@ -110,7 +85,11 @@ class CaptureRecord:
                 "card_uid": self.chip.chip_serial,
                 "sam_id": self.chip.sam_id,
             },
-            "photo": {"sha256": self.photo_sha256, "profile": self.photo_profile, "bytes": len(self.photo_jpeg)},
+            "photo": {
+                "sha256": self.photo_sha256,
+                "profile": self.photo_profile,
+                "bytes": len(self.photo_jpeg),
+            },
             "quality": dict(self.quality),
             "comparison": dict(self.comparison),
             "supersedes": self.supersedes,
@@ -119,7 +98,7 @@ class CaptureRecord:
 
     @property
     def payload_sha256(self) -> str:
-        return sha256_hex(canonical_json(self.payload()))
+        return payload_sha256(self.payload())
 
     @property
     def short_id(self) -> str:

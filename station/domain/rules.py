@@ -116,7 +116,9 @@ _FIELD_LABELS = {
 }
 
 
-def _difference(name: str, chip_value: str, queue_value: str, severity: Severity = Severity.BLOCK) -> Difference:
+def _difference(
+    name: str, chip_value: str, queue_value: str, severity: Severity = Severity.BLOCK
+) -> Difference:
     label = _FIELD_LABELS[name]
     message = Text(
         "{label}不一致：身份证为“{chip}”，预注册为“{queue}”。请学生通过班主任更正预注册信息后再来采集。",
@@ -153,7 +155,9 @@ def compare(chip: ChipIdentity, student: Student) -> Comparison:
     if chip.nation is not None and student.nation is not None and chip.nation != student.nation:
         groups = codes.ethnic_groups()
         found.append(
-            _difference("nation", groups.get(chip.nation, chip.nation), groups.get(student.nation, student.nation))
+            _difference(
+                "nation", groups.get(chip.nation, chip.nation), groups.get(student.nation, student.nation)
+            )
         )
     return Comparison(tuple(found))
 
@@ -171,7 +175,9 @@ def card_validity(chip: ChipIdentity, on: date) -> CardValidity:
         return CardValidity(
             False,
             "CARD_NOT_YET_VALID",
-            Text("身份证有效期自 {d} 起，尚未生效。", "The card is valid only from {d}.").format(d=chip.valid_from),
+            Text("身份证有效期自 {d} 起，尚未生效。", "The card is valid only from {d}.").format(
+                d=chip.valid_from
+            ),
         )
     if chip.valid_until is not None and chip.valid_until < on:
         return CardValidity(
@@ -215,6 +221,6 @@ def deadline_notice(today: date, entry_year: int) -> Text:
         ).format(y=entry_year)
     if left == 1:
         return Text("今天是注册截止日（11 月 30 日）。", "Today is the registration deadline (30 November).")
-    return Text("距注册截止（11 月 30 日）还有 {n} 天。", "{n} days left until the deadline (30 November).").format(
-        n=left
-    )
+    return Text(
+        "距注册截止（11 月 30 日）还有 {n} 天。", "{n} days left until the deadline (30 November)."
+    ).format(n=left)

@@ -133,15 +133,22 @@ _REFUSALS: dict[StudentStatus, tuple[str, Text]] = {
     ),
     StudentStatus.REGISTERED: (
         "ALREADY_REGISTERED",
-        Text("该生已完成考籍注册（考籍号 {reg_no}），不能重复采集。", "This student is already registered (number {reg_no})."),
+        Text(
+            "该生已完成考籍注册（考籍号 {reg_no}），不能重复采集。",
+            "This student is already registered (number {reg_no}).",
+        ),
     ),
     StudentStatus.WITHDRAWN: (
         "WITHDRAWN",
-        Text("该生已退学，考籍已注销，不能采集。", "This student has withdrawn; the registration is cancelled."),
+        Text(
+            "该生已退学，考籍已注销，不能采集。", "This student has withdrawn; the registration is cancelled."
+        ),
     ),
     StudentStatus.TRANSFERRED: (
         "TRANSFERRED",
-        Text("该生已转籍，不在本旗县采集。", "This student has transferred and is not captured in this county."),
+        Text(
+            "该生已转籍，不在本旗县采集。", "This student has transferred and is not captured in this county."
+        ),
     ),
     StudentStatus.SUSPENDED: (
         "SUSPENDED",
@@ -165,9 +172,10 @@ def desk_decision(student: Student | None, station_county: str) -> DeskDecision:
         return DeskDecision(
             False,
             "OTHER_COUNTY",
-            Text("该生属于其他旗县（{county}），请到所属旗县采集。", "This student belongs to another county ({county}).").format(
-                county=student.county_code6
-            ),
+            Text(
+                "该生属于其他旗县（{county}），请到所属旗县采集。",
+                "This student belongs to another county ({county}).",
+            ).format(county=student.county_code6),
         )
     if student.status in _REFUSALS:
         code, message = _REFUSALS[student.status]

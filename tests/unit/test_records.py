@@ -5,28 +5,36 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from station.domain.records import CaptureRecord, ChipData, canonical_json, uuid7
+from station.domain.records import CaptureRecord, ChipEvidence
+from sync.protocol.canonical import canonical_json, uuid7
 
 
 def _record(**overrides):
     values = dict(
-        student_id="S1", national_id="150102201003041222", station_id="ST-01", county_code6="150102",
-        operator="op1", chip=ChipData(text=bytes(256), wlt=bytes(1024), chip_serial="0102030405060708"),
-        photo_jpeg=b"\xff\xd8\xff\xe0fake-jpeg", photo_profile="moe-480", quality={"ok": True},
+        student_id="S1",
+        national_id="150102201003041222",
+        station_id="ST-01",
+        county_code6="150102",
+        operator="op1",
+        chip=ChipEvidence(text=bytes(256), wlt=bytes(1024), chip_serial="0102030405060708"),
+        photo_jpeg=b"\xff\xd8\xff\xe0fake-jpeg",
+        photo_profile="moe-480",
+        quality={"ok": True},
     )
     values.update(overrides)
     return CaptureRecord.new(**values)
 
 
 def test_uuid7_layout_and_order():
-    first, second = uuid7(now_ms=1_700_000_000_000), uuid7(now_ms=1_700_000_000_001)
-    assert first.version == 7 and first.variant == uuid.RFC_4122
-    assert first.int >> 80 == 1_700_000_000_000
-    assert str(first) < str(second)
+    first, second = uuid7(1_700_000_000_000), uuid7(1_700_000_000_001)
+    parsed = uuid.UUID(first)
+    assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    assert parsed.int >> 80 == 1_700_000_000_000
+    assert first < second
     assert len({uuid7() for _ in range(1000)}) == 1000
 
 
@@ -41,7 +49,7 @@ def test_record_is_immutable_and_gets_its_identity_at_creation():
 
 
 def test_payload_hash_is_stable_and_content_sensitive():
-    captured = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)
+    captured = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
     one = _record(record_id="0190f3c2-0000-7000-8000-000000000001", captured_at=captured)
     again = _record(record_id="0190f3c2-0000-7000-8000-000000000001", captured_at=captured)
     assert one.payload_sha256 == again.payload_sha256

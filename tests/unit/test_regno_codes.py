@@ -47,8 +47,15 @@ def test_build_then_parse_round_trips(year, county, serial):
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("2601020004", "format"), ("260102000421", "format"), ("26O10200042", "format"), ("２６010200042", "format"),
-     ("26990100042", "county"), ("26010000042", "county"), ("26010200000", "serial")],
+    [
+        ("2601020004", "format"),
+        ("260102000421", "format"),
+        ("26O10200042", "format"),
+        ("２６010200042", "format"),
+        ("26990100042", "county"),
+        ("26010000042", "county"),
+        ("26010200000", "serial"),
+    ],
 )
 def test_parse_refuses(value, code):
     with pytest.raises(regno.InvalidRegistrationNumber) as caught:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -33,19 +33,37 @@ def person():
 def student(person):
     return Student.from_feed(
         {
-            "student_id": "S1", "national_id": person.id_number, "name": person.name, "sex": person.sex,
-            "nation": person.nation, "birth_date": person.birth_date.isoformat(), "political_status": "03",
-            "school_code": "1501210001", "school_name": "土默特左旗第一中学", "class_no": "01",
-            "teaching_language": "蒙古语", "student_category": "普通", "county_code6": "150121",
-            "status": "approved", "version": 3,
+            "student_id": "S1",
+            "national_id": person.id_number,
+            "name": person.name,
+            "sex": person.sex,
+            "nation": person.nation,
+            "birth_date": person.birth_date.isoformat(),
+            "political_status": "03",
+            "school_code": "1501210001",
+            "school_name": "土默特左旗第一中学",
+            "class_no": "01",
+            "teaching_language": "蒙古语",
+            "student_category": "普通",
+            "county_code6": "150121",
+            "status": "approved",
+            "version": 3,
         }
     )
 
 
 @pytest.fixture
 def card(person):
-    return Card("resident", person.name, person.sex, person.nation, person.birth_date, person.id_number,
-                date(2024, 1, 1), date(2029, 1, 1))
+    return Card(
+        "resident",
+        person.name,
+        person.sex,
+        person.nation,
+        person.birth_date,
+        person.id_number,
+        date(2024, 1, 1),
+        date(2029, 1, 1),
+    )
 
 
 def test_identical_data_has_no_difference(card, student):
@@ -95,12 +113,15 @@ def test_card_validity(card):
     assert not expired.ok and expired.code == "CARD_EXPIRED" and "2026-11-27" in expired.message.zh
     assert rules.card_validity(replace(card, valid_until=date(2026, 11, 28)), date(2026, 11, 28)).ok
     assert rules.card_validity(replace(card, valid_until=None), date(2090, 1, 1)).ok  # 长期
-    assert rules.card_validity(replace(card, valid_from=date(2027, 1, 1)), date(2026, 11, 28)).code == "CARD_NOT_YET_VALID"
+    assert (
+        rules.card_validity(replace(card, valid_from=date(2027, 1, 1)), date(2026, 11, 28)).code
+        == "CARD_NOT_YET_VALID"
+    )
 
 
 def test_deadline_counts_capture_time_in_china_standard_time():
-    last_minute = datetime(2026, 11, 30, 15, 59, tzinfo=timezone.utc)  # 23:59 CST
-    too_late = datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)  # 00:00 CST on 1 December
+    last_minute = datetime(2026, 11, 30, 15, 59, tzinfo=UTC)  # 23:59 CST
+    too_late = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 00:00 CST on 1 December
     assert rules.captured_in_time(last_minute, 2026)
     assert not rules.captured_in_time(too_late, 2026)
     with pytest.raises(ValueError):

@@ -1,0 +1,200 @@
+"""``station doctor``: the station's health as a checklist, each item with a plain-language fix.
+
+Each check is a small function returning a ``CheckItem``; a check that itself fails unexpectedly is
+reported as a failing item (with the error's type, never personal data) rather than crashing the
+checklist, because doctor is what an administrator runs when something is already wrong.
+Exit status: 0 when nothing needs attention, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from station import config as station_config
+from station.commands.output import print_json
+from station.domain import rules
+from station.i18n import Text
+from station.store import paths
+
+# Below this much free space the station cannot promise to save a day's captures (about 40 KB photo,
+# 1.3 KB chip data and overhead per student, several hundred students, plus a migration backup).
+MIN_FREE_BYTES = 500 * 1024 * 1024
+# A clock earlier than this build cannot be right; capture times would be wrong and deadlines misjudged.
+EARLIEST_PLAUSIBLE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    name: str
+    status: Status
+    title: Text
+    detail: Text
+    fix: Text | None = None
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("doctor", help="check the station's health / 采集站自检")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(handler=run)
+
+
+def checks() -> list[Callable[[], list[CheckItem]]]:
+    """Every check in the order an administrator would work through them."""
+    return [check_configuration, check_database, check_disk, check_clock, check_deadline, *_device_checks()]
+
+
+def run(args) -> int:
+    items: list[CheckItem] = []
+    for check in checks():
+        try:
+            items.extend(check())
+        except Exception as error:  # doctor must finish its list whatever one check does
+            items.append(
+                CheckItem(
+                    check.__name__.removeprefix("check_"),
+                    Status.FAIL,
+                    Text("检查出错", "check failed"),
+                    Text(
+                        f"检查本身出错：{type(error).__name__}",
+                        f"the check itself failed: {type(error).__name__}",
+                    ),
+                    Text("请将此输出发给省级技术支持。", "Send this output to provincial IT support."),
+                )
+            )
+    healthy = all(item.status is not Status.FAIL for item in items)
+    if args.json:
+        print_json(
+            {
+                "healthy": healthy,
+                "items": [
+                    {
+                        "name": i.name,
+                        "status": str(i.status),
+                        "title": str(i.title),
+                        "detail": str(i.detail),
+                        "fix": str(i.fix) if i.fix else None,
+                    }
+                    for i in items
+                ],
+            }
+        )
+    else:
+        marks = {Status.OK: "✔", Status.WARN: "!", Status.FAIL: "✘"}
+        for item in items:
+            print(f"{marks[item.status]} {item.title}: {item.detail}")
+            if item.fix and item.status is not Status.OK:
+                print(f"    → {item.fix}")
+        print(
+            Text("采集站状态良好。", "The station is healthy.")
+            if healthy
+            else Text("有项目需要处理。", "Something needs attention.")
+        )
+    return 0 if healthy else 1
+
+
+def check_configuration() -> list[CheckItem]:
+    config = station_config.load()
+    if config.enrolled:
+        return [
+            CheckItem(
+                "enrollment",
+                Status.OK,
+                Text("采集站登记", "enrollment"),
+                Text(
+                    f"采集站 {config.station_id}，旗县 {config.county_code6}",
+                    f"station {config.station_id}, county {config.county_code6}",
+                ),
+            )
+        ]
+    return [
+        CheckItem(
+            "enrollment",
+            Status.FAIL,
+            Text("采集站登记", "enrollment"),
+            Text("本机尚未登记为采集站。", "This machine is not enrolled as a capture station."),
+            Text(
+                "向盟市管理员索取登记文件，然后运行 station enroll 文件名。",
+                "Get an enrollment file from the league administrator and run `station enroll FILE`.",
+            ),
+        )
+    ]
+
+
+def check_database() -> list[CheckItem]:
+    from station.store import health
+
+    return [_from_store(item) for item in health.health(paths.station_home())]
+
+
+def _from_store(item) -> CheckItem:
+    return CheckItem(item.name, Status(str(item.status)), item.title, item.detail, item.fix)
+
+
+def check_disk() -> list[CheckItem]:
+    home = paths.station_home()
+    probe = home if home.exists() else home.parent
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    detail = Text(f"可用空间 {free / 2**30:.1f} GiB", f"{free / 2**30:.1f} GiB free")
+    if free >= MIN_FREE_BYTES:
+        return [CheckItem("disk", Status.OK, Text("磁盘空间", "disk space"), detail)]
+    return [
+        CheckItem(
+            "disk",
+            Status.FAIL,
+            Text("磁盘空间", "disk space"),
+            detail,
+            Text(
+                "清理磁盘，至少保留 500 MB 可用空间，否则无法保存采集记录。",
+                "Free at least 500 MB, or captures cannot be saved.",
+            ),
+        )
+    ]
+
+
+def check_clock() -> list[CheckItem]:
+    now = datetime.now(UTC)
+    local = now.astimezone(rules.CHINA_STANDARD_TIME)
+    detail = Text(f"北京时间 {local:%Y-%m-%d %H:%M}", f"China Standard Time {local:%Y-%m-%d %H:%M}")
+    if now < EARLIEST_PLAUSIBLE:
+        return [
+            CheckItem(
+                "clock",
+                Status.FAIL,
+                Text("系统时钟", "clock"),
+                detail,
+                Text(
+                    "系统时间明显错误：请校准日期和时间（采集时间决定是否在截止日前完成注册）。",
+                    "The clock is clearly wrong: set the date and time (capture time decides the deadline).",
+                ),
+            )
+        ]
+    return [CheckItem("clock", Status.OK, Text("系统时钟", "clock"), detail)]
+
+
+def check_deadline() -> list[CheckItem]:
+    config = station_config.load()
+    today = datetime.now(UTC).astimezone(rules.CHINA_STANDARD_TIME).date()
+    notice = rules.deadline_notice(today, config.entry_year)
+    status = Status.OK if rules.days_left(today, config.entry_year) > 0 else Status.WARN
+    return [CheckItem("deadline", status, Text("注册截止", "deadline"), notice)]
+
+
+def _device_checks() -> list[Callable[[], list[CheckItem]]]:
+    """Reader and camera checks, from the device layers that know how to look."""
+    return []
+
+
+def today_in_china() -> date:
+    return datetime.now(UTC).astimezone(rules.CHINA_STANDARD_TIME).date()

@@ -1,0 +1,155 @@
+"""The desk workflow state machine, with in-memory ports (the store-backed run is in tests/integration)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+import pytest
+
+from station.capture.workflow import Desk, State, Station, WorkflowError
+from station.domain.students import Student, StudentStatus
+from sync.protocol import synthetic
+
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Card:
+    card_type: str
+    name: str
+    sex: str
+    nation: str | None
+    birth_date: date
+    id_number: str
+    valid_from: date | None
+    valid_until: date | None
+    raw_text: bytes = bytes(256)
+    raw_wlt: bytes = bytes(1024)
+    fingerprint: bytes | None = None
+    chip_serial: str | None = "0011223344556677"
+    sam_id: str | None = None
+
+
+@dataclass
+class Photo:
+    jpeg: bytes = b"\xff\xd8\xff\xe0photo"
+    profile: str = "moe-480"
+    conforming: bool = True
+    only_warnings: bool = False
+
+    def report_dict(self) -> dict:
+        return {"ok": self.conforming}
+
+
+class Queue:
+    def __init__(self, students):
+        self.students = {s.national_id: s for s in students}
+        self.latest: dict[str, str] = {}
+
+    def student_by_national_id(self, national_id):
+        return self.students.get(national_id)
+
+    def latest_record_id(self, student_id):
+        return self.latest.get(student_id)
+
+
+class Sink:
+    def __init__(self, fail=False):
+        self.saved, self.fail = [], fail
+
+    def save(self, record):
+        if self.fail:
+            raise OSError("disk full")
+        self.saved.append(record)
+
+
+@pytest.fixture
+def setup():
+    rows = synthetic.preregistrations(5, "150121", seed=3)
+    for row in rows:
+        row["status"] = "approved"
+    students = [Student.from_feed(r) for r in rows]
+    people = {p.id_number: p for p in synthetic.people(5, "150121", seed=3, birth_year=2010)}
+    cards = [
+        Card(
+            "resident",
+            s.name,
+            s.sex,
+            s.nation,
+            s.birth_date,
+            s.national_id,
+            date(2024, 1, 1),
+            date(2034, 1, 1),
+        )
+        for s in students
+    ]
+    assert set(people) == {s.national_id for s in students}
+    queue, sink = Queue(students), Sink()
+    desk = Desk(Station("ST-01", "150121", 2026), queue, sink, clock=lambda: NOW)
+    return desk, queue, sink, students, cards
+
+
+def test_happy_path_saves_one_immutable_record(setup):
+    desk, _, sink, students, cards = setup
+    assert desk.card_read(cards[0]) is State.PHOTO
+    assert desk.photo_taken(Photo()) is State.REVIEW
+    record = desk.accept("officer-1")
+    assert desk.state is State.SAVED and sink.saved == [record]
+    assert record.student_id == students[0].student_id and record.captured_at == NOW
+    assert record.chip.chip_serial == "0011223344556677" and record.supersedes is None
+
+
+def test_refusals_name_the_reason(setup):
+    desk, queue, sink, students, cards = setup
+    stranger = synthetic.people(1, "150102", seed=99)[0]
+    assert desk.card_read(replace(cards[0], id_number=stranger.id_number)) is State.REFUSED
+    assert desk.refusal_code == "NOT_IN_QUEUE"
+    queue.students[students[1].national_id] = replace(students[1], status=StudentStatus.PENDING)
+    desk.card_read(cards[1])
+    assert desk.refusal_code == "NOT_APPROVED"
+    desk.card_read(replace(cards[2], name="别人"))
+    assert desk.refusal_code == "CHIP_MISMATCH" and "姓名" in desk.reasons[0].zh
+    desk.card_read(replace(cards[3], valid_until=date(2026, 11, 1)))
+    assert desk.refusal_code == "CARD_EXPIRED"
+    with pytest.raises(WorkflowError):
+        desk.photo_taken(Photo())
+    assert sink.saved == []
+
+
+def test_failing_photo_stays_in_photo_step_and_warnings_need_a_reason(setup):
+    desk, _, sink, _, cards = setup
+    desk.card_read(cards[0])
+    with pytest.raises(WorkflowError):
+        desk.photo_taken(Photo(conforming=False))
+    assert desk.state is State.PHOTO
+    with pytest.raises(WorkflowError) as caught:
+        desk.photo_taken(Photo(conforming=False, only_warnings=True))
+    assert "原因" in caught.value.message.zh
+    assert (
+        desk.photo_taken(Photo(conforming=False, only_warnings=True), officer_note="glasses cannot come off")
+        is State.REVIEW
+    )
+    assert desk.accept("officer-1").officer_note == "glasses cannot come off"
+
+
+def test_a_failed_save_is_never_shown_as_saved(setup):
+    desk, _, _, _, cards = setup
+    desk.sink = Sink(fail=True)
+    desk.card_read(cards[0])
+    desk.photo_taken(Photo())
+    with pytest.raises(OSError):
+        desk.accept("officer-1")
+    assert desk.state is State.REVIEW and desk.saved is None
+
+
+def test_recapture_supersedes_the_previous_record(setup):
+    desk, queue, _, students, cards = setup
+    queue.students[students[0].national_id] = replace(students[0], status=StudentStatus.CAPTURED)
+    queue.latest[students[0].student_id] = "0190f3c2-0000-7000-8000-000000000001"
+    assert desk.card_read(cards[0]) is State.PHOTO
+    assert "重新采集" in desk.reasons[0].zh
+    desk.photo_taken(Photo())
+    desk.retake()
+    desk.photo_taken(Photo())
+    assert desk.accept("officer-1").supersedes == "0190f3c2-0000-7000-8000-000000000001"
