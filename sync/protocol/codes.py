@@ -29,7 +29,43 @@ _DEFAULT_REGISTERING_KINDS = ("市辖区", "县", "旗", "自治旗", "县级市
 # Province-level codes an ID number may start with (GB/T 2260), plus 81/82/83 for the
 # Hong Kong / Macao / Taiwan residence permits.
 PROVINCE_CODES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    ]
 )
 
 
@@ -52,7 +88,9 @@ def _rows(filename: str) -> list[dict[str, str]]:
 def divisions() -> tuple[Division, ...]:
     """All current Inner Mongolia divisions (leagues/cities and counties) at the list's date."""
     return tuple(
-        Division(r["code6"], r["league_code2"], r["county_code2"], r["name_zh"], r["league_name_zh"], r["kind"])
+        Division(
+            r["code6"], r["league_code2"], r["county_code2"], r["name_zh"], r["league_name_zh"], r["kind"]
+        )
         for r in _rows("inner_mongolia_divisions.csv")
     )
 

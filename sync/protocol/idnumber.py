@@ -119,7 +119,9 @@ def _birth_date(digits: str, *, today: date | None) -> date:
     try:
         born = date(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
-        raise InvalidIdNumber("date", f"{digits[0:4]}-{digits[4:6]}-{digits[6:8]} is not a calendar date") from None
+        raise InvalidIdNumber(
+            "date", f"{digits[0:4]}-{digits[4:6]}-{digits[6:8]} is not a calendar date"
+        ) from None
     if born < _EARLIEST_BIRTH or born > (today or date.today()):
         raise InvalidIdNumber("date", f"birth date {born.isoformat()} is out of range")
     return born
