@@ -126,6 +126,7 @@ def test_failing_photo_stays_in_photo_step_and_warnings_need_a_reason(setup):
     with pytest.raises(WorkflowError) as caught:
         desk.photo_taken(Photo(conforming=False, only_warnings=True))
     assert "原因" in caught.value.message.zh
+    assert sink.saved == []
     assert (
         desk.photo_taken(Photo(conforming=False, only_warnings=True), officer_note="glasses cannot come off")
         is State.REVIEW
