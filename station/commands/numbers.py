@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from station.commands.output import print_json
 from station.domain.identity import describe_id, explain_invalid_id, explain_invalid_regno
+from station.i18n import Text, current_language
 from sync.protocol import idnumber, regno
 
 
@@ -83,9 +84,13 @@ def parse_regnos(args) -> int:
     else:
         for r in results:
             if r["valid"]:
+                line = Text(
+                    "{year} 级 · {league_name}({league_code}) · {county_name}({county_code}) · 流水号 {serial:05d}",
+                    "entry {year} · league/city {league_code} {league_name} · county {county_code} {county_name}"
+                    " · serial {serial:05d}",
+                )
                 print(
-                    f"✔ {r['input']}: {r['year']} 年级 · {r['league_name']}({r['league_code']}) · "
-                    f"{r['county_name']}({r['county_code']}) · 流水号 {r['serial']:05d}"
+                    f"✔ {r['input']}: {line.zh.format(**r) if current_language() == 'zh' else line.en.format(**r)}"
                 )
             else:
                 print(f"✘ {r['input']}: {r['reason']}")
