@@ -18,6 +18,8 @@ _COMMAND_MODULES = (
     "station.commands.numbers",
     "station.commands.doctor",
     "station.commands.demo",
+    "station.commands.gui",
+    "station.store.cli",
     "station.idcard.cli",
     "station.camera.cli",
 )

@@ -36,7 +36,7 @@ class StationConfig:
     reader: str = (
         "auto"  # an idcard reader SPEC: auto, serial:/dev/ttyUSB0, pcsc:NAME, usb:VID:PID, sdk:PATH, sim
     )
-    camera: str = "0"  # a frame source: camera index or name, a file, a URL, or "sim"
+    camera: str = "camera:0"  # a frame source: camera:INDEX|NAME, file:PATH, folder:PATH, url:URL or sim
     photo_profile: str = "moe-480"
     registry_url: str = ""
     retention_days: int = 30

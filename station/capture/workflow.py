@@ -50,19 +50,22 @@ class CardRead(rules.ChipIdentity, Protocol):
     sam_id: str | None
 
 
+class QualityVerdict(Protocol):
+    @property
+    def ok(self) -> bool:
+        """No blocking check failed (warnings allowed)."""
+
+    def warnings(self) -> list: ...
+
+    def as_dict(self) -> dict: ...
+
+
 class PhotoOutcome(Protocol):
-    """A finished photo: the encoded profile JPEG and its report (station.camera's result satisfies it)."""
+    """A finished photo (station.camera.photo.PhotoResult satisfies it): profile JPEG and its report."""
 
-    jpeg: bytes
-    profile: str
-
-    @property
-    def conforming(self) -> bool: ...
-
-    @property
-    def only_warnings(self) -> bool: ...
-
-    def report_dict(self) -> dict: ...
+    jpeg_bytes: bytes
+    profile_id: str
+    report: QualityVerdict
 
 
 class Queue(Protocol):
@@ -141,26 +144,26 @@ class Desk:
         return self.state
 
     def photo_taken(self, photo: PhotoOutcome, officer_note: str | None = None) -> State:
-        """A photo was made; it passes to review if it conforms, or if it only warns and the officer says why."""
+        """A photo was made; it goes to review if it conforms, or if it only warns and the officer says why."""
         self._expect(State.PHOTO)
-        if photo.conforming or (photo.only_warnings and officer_note):
-            self.photo = photo
-            self.officer_note = officer_note if not photo.conforming else None
-            self.state = State.REVIEW
-            return self.state
-        if photo.only_warnings:
+        if not photo.report.ok:
+            raise WorkflowError(
+                Text(
+                    "照片不符合规格，请按提示调整后重拍。",
+                    "The photo does not conform: follow the guidance and retake.",
+                )
+            )
+        if photo.report.warnings() and not officer_note:
             raise WorkflowError(
                 Text(
                     "照片有提示项，如仍要使用请填写原因。",
                     "The photo has warnings: give a reason to use it anyway.",
                 )
             )
-        raise WorkflowError(
-            Text(
-                "照片不符合规格，请按提示调整后重拍。",
-                "The photo does not conform: follow the guidance and retake.",
-            )
-        )
+        self.photo = photo
+        self.officer_note = officer_note if photo.report.warnings() else None
+        self.state = State.REVIEW
+        return self.state
 
     def retake(self) -> State:
         self._expect(State.REVIEW)
@@ -193,9 +196,9 @@ class Desk:
                 sam_id=card.sam_id,
                 card_type=card.card_type,
             ),
-            photo_jpeg=photo.jpeg,
-            photo_profile=photo.profile,
-            quality=photo.report_dict(),
+            photo_jpeg=photo.jpeg_bytes,
+            photo_profile=photo.profile_id,
+            quality=photo.report.as_dict(),
             comparison=self.comparison.as_dict() if self.comparison else {},
             supersedes=supersedes,
             officer_note=self.officer_note,

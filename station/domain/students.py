@@ -36,6 +36,18 @@ class StudentCategory(StrEnum):
     GUEST = "借读"  # guest student without regional student status (rule 4)
 
 
+STATUS_NAMES: dict[str, Text] = {
+    StudentStatus.PENDING: Text("待审核", "awaiting approval"),
+    StudentStatus.APPROVED: Text("待采集", "to capture"),
+    StudentStatus.CAPTURED_AT_ZHONGKAO: Text("中考已采集", "captured at 中考"),
+    StudentStatus.CAPTURED: Text("已采集", "captured"),
+    StudentStatus.REGISTERED: Text("已注册", "registered"),
+    StudentStatus.WITHDRAWN: Text("已退学", "withdrawn"),
+    StudentStatus.TRANSFERRED: Text("已转籍", "transferred"),
+    StudentStatus.SUSPENDED: Text("休学", "suspended"),
+}
+
+
 @dataclass(frozen=True)
 class Student:
     """One approved (or once approved) pre-registration in this county's queue."""

@@ -170,7 +170,7 @@ def preregistrations(count: int, county_code6: str, seed: int = 0, entry_year: i
                 "political_status": rng.choice(["03", "13"]),
                 "school_code": school_code,
                 "school_name": school_name,
-                "class_no": f"{rng.randrange(1, 9):02d}",
+                "class_no": f"{rng.randrange(1, 4):02d}",
                 "teaching_language": "蒙古语" if "蒙古族" in school_name else "汉语",
                 "student_category": "借读" if rng.random() < 0.03 else "普通",
                 "county_code6": county_code6,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -32,14 +32,26 @@ class Card:
 
 
 @dataclass
-class Photo:
-    jpeg: bytes = b"\xff\xd8\xff\xe0photo"
-    profile: str = "moe-480"
-    conforming: bool = True
-    only_warnings: bool = False
+class Report:
+    failed: bool = False
+    warned: bool = False
 
-    def report_dict(self) -> dict:
-        return {"ok": self.conforming}
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def warnings(self) -> list:
+        return ["lighting"] if self.warned else []
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok}
+
+
+@dataclass
+class Photo:
+    report: Report = field(default_factory=Report)
+    jpeg_bytes: bytes = b"\xff\xd8\xff\xe0photo"
+    profile_id: str = "moe-480"
 
 
 class Queue:
@@ -121,15 +133,14 @@ def test_failing_photo_stays_in_photo_step_and_warnings_need_a_reason(setup):
     desk, _, sink, _, cards = setup
     desk.card_read(cards[0])
     with pytest.raises(WorkflowError):
-        desk.photo_taken(Photo(conforming=False))
+        desk.photo_taken(Photo(Report(failed=True)))
     assert desk.state is State.PHOTO
     with pytest.raises(WorkflowError) as caught:
-        desk.photo_taken(Photo(conforming=False, only_warnings=True))
+        desk.photo_taken(Photo(Report(warned=True)))
     assert "原因" in caught.value.message.zh
     assert sink.saved == []
     assert (
-        desk.photo_taken(Photo(conforming=False, only_warnings=True), officer_note="glasses cannot come off")
-        is State.REVIEW
+        desk.photo_taken(Photo(Report(warned=True)), officer_note="glasses cannot come off") is State.REVIEW
     )
     assert desk.accept("officer-1").officer_note == "glasses cannot come off"
 

@@ -1,0 +1,31 @@
+"""Builds the desk's services from the station's settings: the camera, the card reader, the controller."""
+
+from __future__ import annotations
+
+from station.app import StationApp
+from station.services.camera_feed import CameraFeed
+from station.services.card_feed import CardFeed
+from station.services.desk_controller import DeskController
+
+
+def camera_source(spec: str):
+    """A frame source for a settings value: ``sim``, a camera index or name, a video file, a folder, a URL."""
+    from station.camera.sources import open_source
+
+    return open_source(spec)
+
+
+def build_services(app: StationApp, operator: str) -> tuple[DeskController, CameraFeed, CardFeed]:
+    from station.camera.session import CaptureSession
+    from station.idcard.discovery import open_reader
+    from station.idcard.events import CardEventStream
+
+    config = app.config
+    controller = DeskController(app, operator)
+    camera = CameraFeed(
+        lambda deliver: CaptureSession(
+            camera_source(config.camera), config.photo_profile, on_autocapture=deliver
+        )
+    )
+    cards = CardFeed(CardEventStream(lambda: open_reader(config.reader)))
+    return controller, camera, cards
