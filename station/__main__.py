@@ -45,9 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _hoist_language(argv: list[str]) -> list[str]:
+    """Accept ``--lang X`` anywhere on the line (officers add it at the end), as if given first."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            return [arg, argv[index + 1], *argv[:index], *argv[index + 2 :]]
+        if arg.startswith("--lang="):
+            return [arg, *argv[:index], *argv[index + 1 :]]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_hoist_language(list(sys.argv[1:] if argv is None else argv)))
     if args.lang:
         i18n.set_language(args.lang)
     handler = getattr(args, "handler", None)

@@ -8,7 +8,6 @@ Exit status: 0 when nothing needs attention, 1 otherwise.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,9 +19,6 @@ from station.domain import rules
 from station.i18n import Text
 from station.store import paths
 
-# Below this much free space the station cannot promise to save a day's captures (about 40 KB photo,
-# 1.3 KB chip data and overhead per student, several hundred students, plus a migration backup).
-MIN_FREE_BYTES = 500 * 1024 * 1024
 # A clock earlier than this build cannot be right; capture times would be wrong and deadlines misjudged.
 EARLIEST_PLAUSIBLE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -50,7 +46,7 @@ def register(subparsers) -> None:
 
 def checks() -> list[Callable[[], list[CheckItem]]]:
     """Every check in the order an administrator would work through them."""
-    return [check_configuration, check_database, check_disk, check_clock, check_deadline, *_device_checks()]
+    return [check_configuration, check_database, check_clock, check_deadline, *_device_checks()]
 
 
 def run(args) -> int:
@@ -138,29 +134,6 @@ def check_database() -> list[CheckItem]:
 
 def _from_store(item) -> CheckItem:
     return CheckItem(item.name, Status(str(item.status)), item.title, item.detail, item.fix)
-
-
-def check_disk() -> list[CheckItem]:
-    home = paths.station_home()
-    probe = home if home.exists() else home.parent
-    while not probe.exists():
-        probe = probe.parent
-    free = shutil.disk_usage(probe).free
-    detail = Text(f"可用空间 {free / 2**30:.1f} GiB", f"{free / 2**30:.1f} GiB free")
-    if free >= MIN_FREE_BYTES:
-        return [CheckItem("disk", Status.OK, Text("磁盘空间", "disk space"), detail)]
-    return [
-        CheckItem(
-            "disk",
-            Status.FAIL,
-            Text("磁盘空间", "disk space"),
-            detail,
-            Text(
-                "清理磁盘，至少保留 500 MB 可用空间，否则无法保存采集记录。",
-                "Free at least 500 MB, or captures cannot be saved.",
-            ),
-        )
-    ]
 
 
 def check_clock() -> list[CheckItem]:

@@ -1,0 +1,130 @@
+"""``station store``: set a station up, recover a lost key, show the store's state, take a backup.
+
+    station store init      create the encrypted database; prints the recovery code once
+    station store recover   type the recovery code to restore a lost database key
+    station store status    schema revision, key location, queue and outbox counts (no personal data)
+    station store backup    an encrypted, verified copy under <station home>/backups
+
+``--home`` overrides STATION_HOME and the platform default for one command. Exit status: 0 done,
+2 a store error (printed as a plain-language message; ``--json`` gives its code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from station.i18n import Text
+from station.store import keys, paths
+from station.store.database import StationDatabase, recover
+from station.store.errors import StoreError
+
+
+def register(subparsers) -> None:  # type: ignore[no-untyped-def]
+    parser = subparsers.add_parser(
+        "store", help="encrypted local store: set-up, key recovery, status, backup"
+    )
+    commands = parser.add_subparsers(dest="store_command", required=True)
+    for name, handler, help_text in (
+        ("init", _init, "set up this station's encrypted database (prints the recovery code once)"),
+        ("recover", _recover, "restore a lost database key with the recovery code"),
+        ("status", _status, "schema, key location, queue and outbox counts"),
+        ("backup", _backup, "take an encrypted, verified backup"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument(
+            "--home", help="station data directory (default: STATION_HOME or the platform's)"
+        )
+        command.add_argument("--json", action="store_true", help="machine-readable output")
+        command.set_defaults(handler=_guarded(handler))
+
+
+def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except StoreError as exc:
+            if getattr(args, "json", False):
+                print(
+                    json.dumps(
+                        {"ok": False, "code": exc.code, "message": exc.message.as_dict()}, ensure_ascii=False
+                    )
+                )
+            else:
+                print(str(exc.message), file=sys.stderr)
+            return 2  # the station's convention: 2 = bad input or set-up
+
+    return run
+
+
+def _init(args: argparse.Namespace) -> int:
+    database, code = StationDatabase.create(args.home)
+    home = database.home
+    database.close()
+    if args.json:
+        print(json.dumps({"ok": True, "home": str(home), "recovery_code": code}, ensure_ascii=False))
+        return 0
+    print(Text("采集站已设置：{home}", "Station set up in {home}").format(home=home))
+    print()
+    print(
+        Text(
+            "恢复码（只显示这一次）：请打印或抄写后交旗县管理员保管。密钥丢失时，只有它能找回未同步的采集数据。",
+            "Recovery code (shown only this once): print or copy it for the county administrator. If the key "
+            "is lost, it is the only way to get unsynced captures back.",
+        )
+    )
+    print()
+    print(f"    {code}")
+    print()
+    return 0
+
+
+def _recover(args: argparse.Namespace) -> int:
+    prompt = str(Text("请输入恢复码：", "Recovery code: "))
+    code = input(prompt) if sys.stdin.isatty() else sys.stdin.readline()
+    with recover(code, args.home) as database:
+        home = database.home
+    if args.json:
+        print(json.dumps({"ok": True, "home": str(home)}, ensure_ascii=False))
+    else:
+        print(Text("密钥已恢复，数据库可以正常打开。", "The key is restored and the database opens."))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    with StationDatabase.open(args.home, upgrade=False) as database:
+        metadata = keys.read_metadata(database.home)
+        status = {
+            "ok": True,
+            "home": str(database.home),
+            "schema": database.schema_revision(),
+            "key_store": metadata.key_store if metadata else None,
+            "queue": database.queue.count(),
+            "outbox": database.outbox.counts(),
+            "backups": sorted(p.name for p in (database.home / paths.BACKUP_DIR).glob("*.db")),
+        }
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False))
+    else:
+        print(Text("站点目录：{v}", "Station home: {v}").format(v=status["home"]))
+        print(Text("数据库结构版本：{v}", "Schema: {v}").format(v=status["schema"]))
+        print(Text("密钥保存位置：{v}", "Key kept in: {v}").format(v=status["key_store"]))
+        print(Text("待采集名单人数：{v}", "Students in the queue: {v}").format(v=status["queue"]))
+        print(
+            Text("同步队列：{v}", "Outbox: {v}").format(
+                v=", ".join(f"{k} {n}" for k, n in status["outbox"].items())
+            )
+        )
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    with StationDatabase.open(args.home, upgrade=False) as database:
+        path = database.backup()
+    if args.json:
+        print(json.dumps({"ok": True, "backup": str(path)}, ensure_ascii=False))
+    else:
+        print(Text("已备份（加密）：{path}", "Encrypted backup written: {path}").format(path=path))
+    return 0

@@ -1,0 +1,120 @@
+"""Typed errors of the local store: each carries a machine code and an officer-facing ``Text``.
+
+Nothing here ever includes personal data (names, ID numbers, photos) in its message: these errors are
+shown to officers and may be logged.
+"""
+
+from __future__ import annotations
+
+from station.i18n import Text
+
+
+class StoreError(Exception):
+    """Base of every store error: ``code`` for programs, ``message`` (Text) for people."""
+
+    code = "store_error"
+
+    def __init__(self, message: Text, *, code: str | None = None) -> None:
+        super().__init__(message.en)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class WrongKeyError(StoreError):
+    """The key does not open this station's database. The file is left exactly as it was."""
+
+    code = "wrong_key"
+
+
+class KeyMissingError(StoreError):
+    """The database exists but its key is neither in the credential store nor in the key file."""
+
+    code = "key_missing"
+
+
+class DatabaseMissingError(StoreError):
+    code = "database_missing"
+
+
+class DatabaseExistsError(StoreError):
+    code = "database_exists"
+
+
+class DatabaseNotInitialisedError(StoreError):
+    """The file opens but holds no station schema: refuse rather than silently start an empty station."""
+
+    code = "database_not_initialised"
+
+
+class DatabaseCorruptError(StoreError):
+    code = "database_corrupt"
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer station version; never downgrade it."""
+
+    code = "schema_too_new"
+
+
+class MigrationError(StoreError):
+    code = "migration_failed"
+
+
+class InvalidRecoveryCode(StoreError):
+    """``code`` is one of recovery_length, recovery_characters, recovery_checksum, recovery_mismatch,
+    recovery_missing."""
+
+    code = "recovery_invalid"
+
+
+class RecordIntegrityError(StoreError):
+    """A record to save is inconsistent (hash mismatch, wrong chip block size, duplicate id)."""
+
+    code = "record_integrity"
+
+
+class RecordImmutableError(StoreError):
+    code = "record_immutable"
+
+
+class PurgeNotAllowedError(StoreError):
+    code = "purge_not_allowed"
+
+
+class OutboxError(StoreError):
+    code = "outbox_error"
+
+
+class InvalidCredentialsError(StoreError):
+    code = "invalid_credentials"
+
+
+class OperatorLockedError(StoreError):
+    code = "operator_locked"
+
+
+class OperatorExistsError(StoreError):
+    code = "operator_exists"
+
+
+class DiskFullError(StoreError):
+    """The disk is full or failed a write; the transaction was rolled back."""
+
+    code = "disk_full"
+
+
+class BusyError(StoreError):
+    """Another writer held the database longer than the busy timeout."""
+
+    code = "database_busy"
+
+
+WRONG_KEY = Text(
+    "密钥无法打开本站数据库（数据库文件未被改动）。请使用站点设置时打印的恢复码恢复密钥，或联系旗县管理员。",
+    "The key does not open this station's database (the file was not changed). "
+    "Restore the key with the recovery code printed at station set-up, or call the county administrator.",
+)
