@@ -44,39 +44,54 @@ def demo_home() -> Path:
     )
 
 
-def run(args) -> int:
-    from station.app import StationApp
+def setup_demo_station(home: Path, students: int, *, card_cycle_seconds: float = 8.0) -> str | None:
+    """Create the demo station at ``home`` unless it exists; return the recovery code when created.
+
+    The simulated reader serves the same synthetic people as the queue (same seed, county and year).
+    """
     from station.store.database import StationDatabase
     from station.store.rows import FeedItem
     from sync.protocol import synthetic
 
+    if (home / "station.db").exists():
+        return None
+    year = date.today().year
+    database, recovery_code = StationDatabase.create(home)
+    try:
+        station_config.save(
+            station_config.StationConfig(
+                station_id=DEMO_STATION,
+                county_code6=DEMO_COUNTY,
+                entry_year=year,
+                reader=(
+                    f"sim:seed={DEMO_SEED},count={students},county={DEMO_COUNTY},"
+                    f"birth_year={year - 16},cycle={card_cycle_seconds:g}"
+                ),
+                camera="sim",
+            ),
+            home,
+        )
+        rows = synthetic.preregistrations(students, DEMO_COUNTY, seed=DEMO_SEED, entry_year=year)
+        items = [FeedItem(r["student_id"], seq, 1, "upsert", r) for seq, r in enumerate(rows, 1)]
+        database.queue.apply_feed_page(items, None, feed="demo")
+    finally:
+        database.close()
+    return recovery_code
+
+
+def run(args) -> int:
+    from station.app import StationApp
+
     home = demo_home()
     os.environ["STATION_HOME"] = str(home)
-    first_run = not (home / "station.db").exists()
-    if first_run:
-        database, recovery_code = StationDatabase.create(home)
+    recovery_code = setup_demo_station(home, args.students)
+    if recovery_code is not None:
         print(Text("已创建演示采集站：{home}", "Demo station created in {home}").format(home=home))
         print(
             Text(
                 "恢复码（仅显示一次，演示用）：{code}", "Recovery code (shown once; demo only): {code}"
             ).format(code=recovery_code)
         )
-        station_config.save(
-            station_config.StationConfig(
-                station_id=DEMO_STATION,
-                county_code6=DEMO_COUNTY,
-                entry_year=date.today().year,
-                reader=f"sim:seed={DEMO_SEED},count={args.students},county={DEMO_COUNTY},cycle=4",
-                camera="sim",
-            ),
-            home,
-        )
-        rows = synthetic.preregistrations(
-            args.students, DEMO_COUNTY, seed=DEMO_SEED, entry_year=date.today().year
-        )
-        items = [FeedItem(r["student_id"], seq, 1, "upsert", r) for seq, r in enumerate(rows, 1)]
-        database.queue.apply_feed_page(items, None, feed="demo")
-        database.close()
     app = StationApp.open(home)
     try:
         students = app.database.queue.list()

@@ -51,6 +51,16 @@ class DeskController(QObject):
 
     def on_card_event(self, event: CardEvent) -> None:
         if event.kind == "result" and event.chip is not None:
+            if self.desk.state is State.REVIEW:
+                # An unsaved photo is on screen: a new card must not silently discard it.
+                self.message.emit(
+                    Text(
+                        "当前学生的照片尚未保存，请先确认保存或重拍。",
+                        "The current photo is not saved yet: save or retake first.",
+                    ),
+                    "warn",
+                )
+                return
             state = self.desk.card_read(event.chip)
             self.card_shown.emit(event.chip)
             self.student_shown.emit(self.desk.student)

@@ -60,6 +60,7 @@ class DeskWindow(QMainWindow):
         self.preview.setMinimumSize(480, 360)
         self.guidance = QListWidget()
         self.guidance.setObjectName("guidance")
+        self.guidance.setWordWrap(True)
 
         self.card_labels = {
             key: QLabel("—") for key in ("name", "sex", "nation", "birth_date", "id_number", "valid")
@@ -70,6 +71,7 @@ class DeskWindow(QMainWindow):
         self.photo_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.messages = QListWidget()
         self.messages.setObjectName("messages")
+        self.messages.setWordWrap(True)
 
         self.capture_button = QPushButton(str(Text("拍照", "Take photo")))
         self.retake_button = QPushButton(str(Text("重拍", "Retake")))
@@ -168,7 +170,7 @@ class DeskWindow(QMainWindow):
             self.photo_view.setPixmap(
                 pixmap.scaled(self.photo_view.size(), Qt.AspectRatioMode.KeepAspectRatio)
             )
-        if current is State.WAITING_FOR_CARD:
+        if current in (State.WAITING_FOR_CARD, State.REFUSED):
             self.photo_view.clear()
 
     def _on_message(self, text: Text, level: str) -> None:

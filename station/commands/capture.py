@@ -1,0 +1,143 @@
+"""``station capture --card FILE --photo IMAGE``: the desk's capture workflow without the GUI.
+
+It drives ``station.capture.workflow.Desk`` (through ``StationApp.desk()``), the same code the desk
+window runs: the card is matched to the queue and refused with the desk's own reasons (not in this
+county's queue, not approved, captured at 中考, chip and pre-registration differ, card expired); the
+photo is checked and made with ``station.camera.photo.make_photo`` for the station's profile; the
+immutable record and its outbox row are saved in one transaction. "Saved" is printed only after the
+commit. FILE is a saved card read, as ``station idcard parse`` takes it.
+
+Exit codes: 0 saved, 1 refused (card, queue or photo), 2 bad input or set-up.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from station.commands.output import fail, print_json
+from station.i18n import Text
+from sync.client.faultpoints import faultpoint
+
+
+def register(subparsers) -> None:  # type: ignore[no-untyped-def]
+    parser = subparsers.add_parser(
+        "capture", help="不用界面采集一名学生 / capture one student without the GUI"
+    )
+    parser.add_argument(
+        "--card", type=Path, required=True, help="saved card read (response frame or text block)"
+    )
+    parser.add_argument("--photo", type=Path, required=True, help="the photograph (JPEG/PNG)")
+    parser.add_argument("--operator", default=None, help="who captures (default: the login name)")
+    parser.add_argument("--note", default=None, help="reason for using a photo that has warnings")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(handler=run)
+
+
+def _out(args, code: int, data: dict, text: Text | str) -> int:  # type: ignore[no-untyped-def]
+    if args.json:
+        print_json(data)
+    else:
+        print(text)
+    return code
+
+
+def run(args) -> int:  # type: ignore[no-untyped-def]
+    from station.app import StationApp
+    from station.camera.errors import CameraError, NotConforming
+    from station.camera.photo import make_photo
+    from station.camera.sources import read_image
+    from station.capture.workflow import State, WorkflowError
+    from station.idcard.chiptext import parse_saved
+    from station.idcard.errors import IdCardError
+    from station.store.errors import StoreError
+
+    try:
+        card = parse_saved(args.card.read_bytes())
+    except OSError:
+        return fail(Text("无法读取身份证文件。", "Cannot read the card file."))
+    except IdCardError as error:
+        return _out(
+            args,
+            2,
+            {"ok": False, "error_code": error.code, "message": error.message.as_dict()},
+            error.message,
+        )
+    image = read_image(args.photo)
+    if image is None:
+        return fail(Text("无法读取照片文件。", "Cannot read the photo file."))
+    try:
+        app = StationApp.open()
+    except StoreError as error:
+        return fail(error.message)
+    try:
+        if not app.config.enrolled:
+            return fail(
+                Text(
+                    "本站尚未设置站号和旗县（station enroll）。",
+                    "The station has no id or county yet (station enroll).",
+                )
+            )
+        desk = app.desk()
+        if desk.card_read(card) is State.REFUSED:
+            reasons = desk.reasons
+            data = {
+                "ok": False,
+                "state": "refused",
+                "refusal_code": desk.refusal_code,
+                "reasons": [r.as_dict() for r in reasons],
+            }
+            return _out(args, 1, data, "\n".join(str(r) for r in reasons))
+        try:
+            photo = make_photo(image, app.config.photo_profile)
+        except NotConforming as refused:
+            failed = [c.as_dict() for c in refused.report.failed()]  # type: ignore[attr-defined]
+            data = {
+                "ok": False,
+                "state": "photo",
+                "refusal_code": "PHOTO_NOT_CONFORMING",
+                "failed_checks": failed,
+            }
+            text = "\n".join(str(c.message) for c in refused.report.failed())  # type: ignore[attr-defined]
+            return _out(args, 1, data, text or str(refused.message))
+        except CameraError as error:
+            return _out(
+                args,
+                2,
+                {"ok": False, "error_code": error.code, "message": error.message.as_dict()},
+                error.message,
+            )
+        try:
+            desk.photo_taken(photo, officer_note=args.note)
+            record = desk.accept(args.operator or _login_name())
+        except WorkflowError as error:
+            data = {"ok": False, "state": str(desk.state), "message": error.message.as_dict()}
+            return _out(args, 1, data, error.message)
+        except StoreError as error:
+            data = {"ok": False, "error_code": error.code, "message": error.message.as_dict()}
+            return _out(args, 2, data, error.message)
+        faultpoint("after_capture_commit")
+        data = {
+            "ok": True,
+            "state": "saved",
+            "record_id": record.record_id,
+            "short_id": record.short_id,
+            "student_id": record.student_id,
+            "photo_bytes": len(record.photo_jpeg),
+            "photo_profile": record.photo_profile,
+            "warnings": [r.as_dict() for r in desk.reasons],
+            "outbox": "pending",
+        }
+        text = Text(
+            "已保存（待同步）：学生 {s}，回执号 {r}", "Saved (pending sync): student {s}, receipt {r}"
+        ).format(s=record.student_id, r=record.short_id)
+        return _out(args, 0, data, text)
+    finally:
+        app.close()
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser() or "cli"
+    except (OSError, KeyError):
+        return "cli"

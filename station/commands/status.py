@@ -1,0 +1,122 @@
+"""``station status``: where every record stands, the queue, the last sync, the days left.
+
+Records by outbox state: pending (with the last error when a send failed), in flight, accepted with
+their registration numbers, rejected with the registry's reason, conflicts. No personal data is
+printed: records are named by their ids and the student's registry id.
+"""
+
+from __future__ import annotations
+
+from station.commands.output import fail, print_json
+from station.i18n import Text
+
+REJECTION_REASONS = {
+    "NOT_APPROVED": Text("不在本县已审核名单中", "not approved in this county"),
+    "WITHDRAWN": Text("已撤销/转出/休学", "withdrawn, transferred or suspended"),
+    "CAPTURED_AT_ZHONGKAO": Text("中考时已采集", "captured at 中考"),
+    "ID_MISMATCH": Text("证件信息与预注册不符", "chip data differs from the pre-registration"),
+    "ALREADY_REGISTERED": Text("本年度已在其他学校注册", "already registered this season"),
+    "DEADLINE_PASSED": Text("超过注册截止时间", "past the registration deadline"),
+    "SERIALS_EXHAUSTED": Text("本县考籍号已用完", "the county's serials are used up"),
+}
+
+
+def register(subparsers) -> None:  # type: ignore[no-untyped-def]
+    parser = subparsers.add_parser("status", help="记录与同步状态 / records and sync status")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--limit", type=int, default=200, help="records listed per state")
+    parser.set_defaults(handler=run)
+
+
+def collect(app, limit: int = 200) -> dict:  # type: ignore[no-untyped-def]
+    from station.commands.doctor import today_in_china
+    from station.commands.sync import load_credentials
+    from station.domain import rules
+
+    db = app.database
+    counts = db.outbox.counts()
+    entries = {state: db.outbox.list(state, limit=limit) for state in counts}
+    summaries = {s.record_id: s for s in db.records.list(limit=10**6)}
+    feed = db.sync_state.get(f"approvals:{app.config.county_code6}")
+
+    def item(entry) -> dict:  # type: ignore[no-untyped-def]
+        summary = summaries.get(entry.record_id)
+        out = {
+            "record_id": entry.record_id,
+            "student_id": summary.student_id if summary else None,
+            "captured_at": entry.created_at,
+            "attempts": entry.attempts,
+        }
+        if entry.reg_no:
+            out["reg_no"] = entry.reg_no
+        if entry.last_error:
+            out["last_error"] = entry.last_error
+        if entry.state in ("rejected", "conflict") and entry.result:
+            code = entry.result.get("code")
+            out["code"] = code
+            reason = REJECTION_REASONS.get(code or "")
+            out["reason"] = reason.as_dict() if reason else {"zh": code, "en": code}
+            if entry.result.get("detail"):
+                out["detail"] = entry.result["detail"]
+        if entry.ledger_confirmed_at:
+            out["ledger_confirmed_at"] = entry.ledger_confirmed_at
+        return out
+
+    today = today_in_china()
+    return {
+        "station_id": app.config.station_id,
+        "county": app.config.county_code6,
+        "registry_url": app.config.registry_url,
+        "enrolled": load_credentials(db) is not None,
+        "counts": counts,
+        "records": {state: [item(e) for e in found] for state, found in entries.items()},
+        "queue_size": db.queue.count(),
+        "last_sync": feed.updated_at if feed else None,
+        "days_to_deadline": rules.days_left(today, app.config.entry_year),
+        "deadline_notice": rules.deadline_notice(today, app.config.entry_year).as_dict(),
+    }
+
+
+def run(args) -> int:  # type: ignore[no-untyped-def]
+    from station.app import StationApp
+    from station.store.errors import StoreError
+
+    try:
+        app = StationApp.open()
+    except StoreError as error:
+        return fail(error.message)
+    try:
+        data = collect(app, args.limit)
+    finally:
+        app.close()
+    if args.json:
+        print_json(data)
+        return 0
+    c = data["counts"]
+    print(
+        Text("采集站 {s}（旗县 {c}）", "Station {s} (county {c})").format(
+            s=data["station_id"], c=data["county"]
+        )
+    )
+    print(
+        Text(
+            "待上传 {p}，上传中 {i}，已受理 {a}，被退回 {r}，冲突 {x}",
+            "pending {p}, in flight {i}, accepted {a}, rejected {r}, conflicts {x}",
+        ).format(p=c["pending"], i=c["inflight"], a=c["accepted"], r=c["rejected"], x=c["conflict"])
+    )
+    for entry in data["records"]["accepted"]:
+        print(f"  ✓ {entry['student_id']}  {entry['reg_no']}  {entry['record_id']}")
+    for state in ("rejected", "conflict"):
+        for entry in data["records"][state]:
+            reason = entry.get("reason", {}).get("zh" if str(Text("zh", "en")) == "zh" else "en")
+            print(f"  ✗ {entry['student_id']}  {entry.get('code')}  {reason or ''}  {entry['record_id']}")
+    for entry in data["records"]["pending"]:
+        if entry.get("last_error"):
+            print(f"  … {entry['student_id']}  {entry['last_error']}  {entry['record_id']}")
+    print(
+        Text("名单 {n} 人；上次同步：{t}", "Queue: {n} students; last sync: {t}").format(
+            n=data["queue_size"], t=data["last_sync"] or "—"
+        )
+    )
+    print(Text(data["deadline_notice"]["zh"], data["deadline_notice"]["en"]))
+    return 0
