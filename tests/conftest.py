@@ -18,3 +18,12 @@ def station_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("STATION_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Tests that switch the message language (``--lang en``) must not leak it into the next test."""
+    from station import i18n
+
+    yield
+    i18n.set_language("zh")
