@@ -1,0 +1,157 @@
+"""``CaptureSession``: the small, Qt-free camera API the GUI drives.
+
+It ties a frame source, the capture thread, the quality analysis and auto-capture together::
+
+    session = CaptureSession(SimulatedCamera(), "moe-480", on_autocapture=handle_photo)
+    session.start()
+    frame = session.latest_frame()      # paint it (newest only)
+    report = session.latest_report()    # show the guidance
+    photo = session.capture_manual("lighting warning accepted: desk lamp broken")
+    session.stop()
+
+Callbacks run on the camera's analysis thread; the services layer turns them into Qt signals.
+A capture reuses the analysis of the chosen frame (made on a downscaled copy) and crops the
+full-resolution frame with the placement scaled back up; the written bytes are verified either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from station.camera.autocapture import AutoCapture, CaptureRefused, manual_decision
+from station.camera.capture import CaptureThread, Frame
+from station.camera.errors import CameraError, NotConforming
+from station.camera.faces import FaceDetector, create_detector
+from station.camera.photo import CaptureInfo, PhotoResult, make_photo
+from station.camera.profiles import Profile, load_profile
+from station.camera.quality import DEFAULT_THRESHOLDS, QualityReport, Thresholds, analyze
+from station.camera.sources import FrameSource, SourceState
+from station.i18n import Text
+
+log = logging.getLogger("station.camera")
+
+
+class CaptureSession:
+    def __init__(
+        self,
+        source: FrameSource,
+        profile: Profile | str | None = None,
+        *,
+        background: str | None = None,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        detector_factory: Callable[[], FaceDetector] = create_detector,
+        analysis_interval: float = 0.2,
+        analysis_width: int = 1280,
+        steady_seconds: float = 0.6,
+        auto: bool = True,
+        on_autocapture: Callable[[PhotoResult], None] | None = None,
+        on_report: Callable[[Frame, QualityReport], None] | None = None,
+        on_state: Callable[[SourceState], None] | None = None,
+    ) -> None:
+        self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
+        self.background = background
+        self.thresholds = thresholds
+        self.auto = auto
+        self._detector_factory = detector_factory
+        self._analysis_detector: FaceDetector | None = None
+        self._capture_lock = threading.Lock()
+        self._autocapture = AutoCapture(steady_seconds=steady_seconds)
+        self._on_autocapture = on_autocapture
+        self._on_report = on_report
+        self.last_photo: PhotoResult | None = None
+        self._thread = CaptureThread(
+            source,
+            analyzer=self._analyze,
+            analysis_interval=analysis_interval,
+            analysis_width=analysis_width,
+            on_state=on_state,
+            on_analysis=self._analysed,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> bool:
+        return self._thread.stop(timeout)
+
+    @property
+    def state(self) -> SourceState:
+        return self._thread.state
+
+    @property
+    def stats(self):
+        return self._thread.stats
+
+    def rearm(self) -> None:
+        """Allow the next auto-capture (after the officer moved on to the next student)."""
+        self._autocapture.arm()
+
+    # -- what the GUI reads ----------------------------------------------------------------------
+    def latest_frame(self) -> Frame | None:
+        return self._thread.latest_frame()
+
+    def wait_for_frame(self, after_index: int = -1, timeout: float = 1.0) -> Frame | None:
+        return self._thread.wait_for_frame(after_index, timeout)
+
+    def latest_report(self) -> QualityReport | None:
+        analysis = self._thread.latest_analysis()
+        return None if analysis is None else analysis[1]
+
+    # -- capture ---------------------------------------------------------------------------------
+    def capture_manual(self, reason: str | None = None) -> PhotoResult:
+        """Photograph the newest analysed frame; warnings need ``reason``, failures refuse."""
+        analysis = self._thread.latest_analysis()
+        if analysis is None:
+            raise CaptureRefused("no_frame", Text(zh="还没有可用的画面", en="no analysed frame yet"))
+        frame, report = analysis
+        decision = manual_decision(frame.image, report, frame.timestamp, reason)
+        info = CaptureInfo("manual", decision.reason, decision.overridden_warnings)
+        return self._produce(frame.image, report, info)
+
+    def _produce(self, image: np.ndarray, report: QualityReport, info: CaptureInfo) -> PhotoResult:
+        with self._capture_lock:
+            photo = make_photo(image, self.profile, report=report, capture=info)
+            self.last_photo = photo
+            return photo
+
+    def _detector(self) -> FaceDetector:
+        # Only the analysis thread detects faces; the detector is built there, on first use.
+        if self._analysis_detector is None:
+            self._analysis_detector = self._detector_factory()
+        return self._analysis_detector
+
+    def _analyze(self, image: np.ndarray, source_scale: float) -> QualityReport:
+        return analyze(
+            image,
+            self.profile,
+            detector=self._detector(),
+            background=self.background,
+            thresholds=self.thresholds,
+            source_scale=source_scale,
+        )
+
+    def _analysed(self, frame: Frame, report: QualityReport) -> None:
+        if self._on_report is not None:
+            self._on_report(frame, report)
+        if not self.auto:
+            return
+        decision = self._autocapture.observe(frame.image, report, frame.timestamp)
+        if decision is None:
+            return
+        try:
+            photo = self._produce(decision.image, decision.report, CaptureInfo("auto"))
+        except NotConforming:
+            # The crop or the file failed at full resolution: keep guiding.
+            self._autocapture.arm()
+            return
+        except CameraError as exc:
+            log.warning("auto-capture failed: %s", exc.code)
+            self._autocapture.arm()
+            return
+        if self._on_autocapture is not None:
+            self._on_autocapture(photo)
