@@ -121,10 +121,10 @@ def test_p3_out_of_order_commits_skip_nothing(registry, client):
     assert [(i.student_id, i.seq) for i in after.items] == [(first, head + 1), (second, head + 2)]
 
 
+# SQLite has one writer at a time, so nothing commits out of order there: PostgreSQL only.
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_p3_the_naive_bigserial_cursor_would_skip(registry):
     """Control for P3: ``id > cursor`` over a BIGSERIAL loses the row that commits late (PostgreSQL)."""
-    if registry.db.is_sqlite:
-        pytest.skip("SQLite has one writer at a time: nothing commits out of order")
     from sqlalchemy import text
 
     engine = registry.db.writer
