@@ -13,26 +13,34 @@ import sys
 
 from station import __version__, i18n
 
-# Modules that add subcommands; a module missing from a trimmed-down bundle is skipped.
-_COMMAND_MODULES = (
-    "station.commands.numbers",
-    "station.commands.doctor",
-    "station.commands.demo",
-    "station.commands.gui",
-    "station.store.cli",
-    "station.idcard.cli",
-    "station.camera.cli",
-)
+# Which module registers each top-level command. Only the module of the command being run is
+# imported, so `station id check` does not pay for Qt, OpenCV or the database driver; help imports all.
+_COMMAND_MODULES = {
+    "id": "station.commands.numbers",
+    "regno": "station.commands.numbers",
+    "doctor": "station.commands.doctor",
+    "demo": "station.commands.demo",
+    "gui": "station.commands.gui",
+    "store": "station.store.cli",
+    "idcard": "station.idcard.cli",
+    "photo": "station.camera.cli",
+    "enroll": "station.commands.enroll",
+    "sync": "station.commands.sync",
+    "capture": "station.commands.capture",
+    "status": "station.commands.status",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command (``command`` None) or only the module that owns ``command``."""
     parser = argparse.ArgumentParser(
         prog="station", description="考籍注册采集站 / exam-registration capture station"
     )
     parser.add_argument("--version", action="version", version=f"station {__version__}")
     parser.add_argument("--lang", choices=("zh", "en"), help="language of messages (default zh)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
+    wanted = [_COMMAND_MODULES[command]] if command in _COMMAND_MODULES else _COMMAND_MODULES.values()
+    for name in dict.fromkeys(wanted):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as error:
@@ -56,8 +64,13 @@ def _hoist_language(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_hoist_language(list(sys.argv[1:] if argv is None else argv)))
+    arguments = _hoist_language(list(sys.argv[1:] if argv is None else argv))
+    if arguments[:1] == ["--version"]:  # answered before any command module is imported
+        print(f"station {__version__}")
+        return 0
+    command = next((a for a in arguments if not a.startswith("-") and a not in ("zh", "en")), None)
+    parser = build_parser(command)
+    args = parser.parse_args(arguments)
     if args.lang:
         i18n.set_language(args.lang)
     handler = getattr(args, "handler", None)
