@@ -138,6 +138,14 @@ class Desk:
                 [d.message for d in self.comparison.differences if d.severity is rules.Severity.BLOCK],
             )
         self.reasons = [d.message for d in self.comparison.differences]
+        if not rules.captured_in_time(self.clock(), self.station.entry_year):
+            # Not a refusal: the province may open a late window; the registry decides (rule 7.1).
+            self.reasons.append(
+                Text(
+                    "已过 {y} 年 11 月 30 日注册截止日：只有自治区开放补注册时，登记中心才会接受此记录。",
+                    "Past the 30 November {y} deadline: the registry accepts this only in a late window.",
+                ).format(y=self.station.entry_year)
+            )
         if self.decision.is_recapture:
             self.reasons.insert(0, self.decision.message)
         self.state = State.PHOTO

@@ -165,3 +165,13 @@ def test_recapture_supersedes_the_previous_record(setup):
     desk.retake()
     desk.photo_taken(Photo())
     assert desk.accept("officer-1").supersedes == "0190f3c2-0000-7000-8000-000000000001"
+
+
+def test_capture_after_the_deadline_warns_but_does_not_refuse(setup):
+    desk, _, _, _, cards = setup
+    desk.clock = lambda: datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    assert desk.card_read(cards[0]) is State.PHOTO
+    assert any("截止" in reason.zh for reason in desk.reasons)
+    desk.clock = lambda: NOW
+    desk.card_read(cards[0])
+    assert not desk.reasons
