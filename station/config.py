@@ -39,6 +39,7 @@ class StationConfig:
     camera: str = "camera:0"  # a frame source: camera:INDEX|NAME, file:PATH, folder:PATH, url:URL or sim
     photo_profile: str = "moe-480"
     registry_url: str = ""
+    registry_proxy: str = ""  # explicit HTTPS proxy for registry traffic (http://host:port); "" = direct
     retention_days: int = 30
     idle_lock_minutes: int = 5
 

@@ -8,7 +8,7 @@ printed: records are named by their ids and the student's registry id.
 from __future__ import annotations
 
 from station.commands.output import fail, print_json
-from station.i18n import Text
+from station.i18n import Text, current_language
 
 REJECTION_REASONS = {
     "NOT_APPROVED": Text("不在本县已审核名单中", "not approved in this county"),
@@ -108,7 +108,7 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
         print(f"  ✓ {entry['student_id']}  {entry['reg_no']}  {entry['record_id']}")
     for state in ("rejected", "conflict"):
         for entry in data["records"][state]:
-            reason = entry.get("reason", {}).get("zh" if str(Text("zh", "en")) == "zh" else "en")
+            reason = entry.get("reason", {}).get(current_language())
             print(f"  ✗ {entry['student_id']}  {entry.get('code')}  {reason or ''}  {entry['record_id']}")
     for entry in data["records"]["pending"]:
         if entry.get("last_error"):

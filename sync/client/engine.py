@@ -1,0 +1,384 @@
+"""The sync engine: pull the approvals queue, push the outbox, reconcile with the ledger, purge.
+
+One ``run_once`` is one session (sync-protocol.md §2.3-2.9): ping first (auth, proxy, portal, clock
+skew, the registry's byte limit), pull every page (each applied with its cursor in one store
+transaction; 410 restarts from cursor 0 as a full resync; the digest is compared once caught up),
+push (open batches from an earlier run first, byte-identical with the same key; then new batches sized
+by bytes with AIMD), reconcile the outbox against the ledger digest (walking the ledger on a mismatch),
+and purge records whose retention has passed. Transport failures are retried with full-jitter backoff;
+after ``offline_after`` in a row the session ends ``offline`` and ``run_forever`` probes with pings.
+Fatal answers (TLS trust, 401/403, 422) stop the session with their code: they do not heal by retrying.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sync.client import batch as batch_body
+from sync.client.errors import (
+    BatchTooLarge,
+    FatalSyncError,
+    ResyncRequired,
+    RetryLater,
+    SyncError,
+    TransportError,
+)
+from sync.client.faultpoints import faultpoint
+from sync.client.http import RegistrySession
+from sync.client.ports import BodyChanged, CheckedResult, LocalStore, OpenBatch
+from sync.client.report import SyncReport
+from sync.protocol.wire import (
+    ApprovalsDigest,
+    ApprovalsPage,
+    BatchResponse,
+    LedgerDigest,
+    LedgerPage,
+)
+
+
+class Offline(Exception):
+    """Too many transport failures in a row: the session ends, probing takes over."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    backoff_base_s: float = 2.0
+    backoff_cap_s: float = 300.0
+    retry_after_cap_s: float = 300.0
+    offline_after: int = 5  # consecutive transport failures
+    probe_interval_s: tuple[float, float] = (30.0, 90.0)
+    max_batch_bytes: int = 1_000_000
+    max_records: int = 25
+    target_batch_s: float = 15.0  # a cut wastes at most about this much link time
+    split_after_failures: int = 2
+    page_limit: int = 500
+    max_wait_s: float = 30.0  # wait this long in a session for records whose backoff ends soon
+    max_busy_retries: int = 30  # 409/429/503 answers in a row before the session gives up
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        store: LocalStore,
+        session_factory: Callable[[], RegistrySession],
+        *,
+        station_id: str,
+        county: str,
+        season: int,
+        policy: Policy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.session_factory = session_factory
+        self.station_id = station_id
+        self.county = county
+        self.season = season
+        self.policy = policy or Policy()
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.feed = f"approvals:{county}"
+        self._session: RegistrySession | None = None
+        self._failures = 0
+
+    # ------------------------------------------------------------------ sessions
+
+    def run_once(self, *, pull: bool = True, push: bool = True) -> SyncReport:
+        report = SyncReport()
+        started = time.monotonic()
+        self._failures = 0
+        try:
+            session = self.session_factory()
+        except SyncError as error:
+            report.error_code, report.error_detail = error.code, error.detail
+            self.store.alert(error.code, error.detail)
+            return report
+        self._session = session
+        try:
+            self._retrying(report, session.ping)
+            report.clock_offset_s = session.clock_offset_s
+            if pull:
+                self.pull(report)
+            if push:
+                for _ in range(2):
+                    self.push(report)
+                    if not self.reconcile(report):
+                        break
+            report.purged = self.store.purge_due()
+        except Offline:
+            report.offline = True
+        except SyncError as error:
+            report.error_code, report.error_detail = error.code, error.detail
+            self.store.alert(error.code, error.detail)
+        finally:
+            session.close()
+            self._session = None
+            report.seconds = round(time.monotonic() - started, 3)
+        return report
+
+    def run_forever(
+        self, *, interval_s: float = 60.0, should_stop: Callable[[], bool] = lambda: False, **kinds: bool
+    ) -> None:
+        """Sessions until ``should_stop``; offline or failed sessions are followed by jittered probes."""
+        while not should_stop():
+            report = self.run_once(**kinds)
+            if report.offline or report.error_code:
+                low, high = self.policy.probe_interval_s
+                self.sleep(self.rng.uniform(low, high))
+            else:
+                self.sleep(interval_s)
+
+    @property
+    def session(self) -> RegistrySession:
+        assert self._session is not None
+        return self._session
+
+    def _backoff(self, failures: int) -> float:
+        p = self.policy
+        return self.rng.uniform(0, min(p.backoff_cap_s, p.backoff_base_s * 2 ** min(failures, 30)))
+
+    def _transport_failed(self, report: SyncReport, error: TransportError) -> None:
+        report.retries_by_cause[error.code] += 1
+        self._failures += 1
+        if self._failures >= self.policy.offline_after:
+            raise Offline()
+        self.sleep(self._backoff(self._failures))
+
+    def _wait_busy(self, report: SyncReport, error: RetryLater, busy: int) -> None:
+        report.retries_by_cause[f"HTTP_{error.status}"] += 1
+        if busy > self.policy.max_busy_retries:
+            raise error
+        wait = error.retry_after_s if error.retry_after_s is not None else self._backoff(busy)
+        self.sleep(min(wait, self.policy.retry_after_cap_s))
+
+    def _retrying(self, report: SyncReport, call: Callable[[], object]) -> object:
+        busy = 0
+        while True:
+            try:
+                result = call()
+                self._failures = 0
+                return result
+            except TransportError as error:
+                self._transport_failed(report, error)
+            except RetryLater as error:
+                busy += 1
+                self._wait_busy(report, error, busy)
+
+    # ------------------------------------------------------------------ pull (§2.3)
+
+    def pull(self, report: SyncReport) -> None:
+        resynced = False
+        for _ in range(4):
+            resync = self.store.resync_started(self.feed) is not None
+            head = self._pull_pages(report, resync)
+            if resync:
+                self.store.finish_resync(self.feed)
+            digest: ApprovalsDigest = self._retrying(  # type: ignore[assignment]
+                report,
+                lambda: self.session.get_model(
+                    f"/v1/counties/{self.county}/approvals/digest", ApprovalsDigest
+                ),
+            )
+            if digest.head_seq != head:
+                continue  # the feed moved while we pulled: catch up first
+            local = self.store.queue_digest()
+            report.queue_digest_ok = local == (digest.count, digest.xor_sha256)
+            if report.queue_digest_ok:
+                return
+            if resynced:
+                self.store.alert(
+                    "QUEUE_DIGEST_MISMATCH", "the queue differs from the registry after a resync"
+                )
+                return
+            self.store.alert("QUEUE_DIGEST_MISMATCH", "the queue differs from the registry: full resync")
+            self.store.begin_resync(self.feed)
+            report.resyncs += 1
+            resynced = True
+
+    def _pull_pages(self, report: SyncReport, resync: bool) -> int:
+        while True:
+            cursor = self.store.feed_cursor(self.feed)
+            params = {"limit": self.policy.page_limit, **({"cursor": cursor} if cursor else {})}
+            try:
+                page: ApprovalsPage = self._retrying(  # type: ignore[assignment]
+                    report,
+                    lambda p=params: self.session.get_model(
+                        f"/v1/counties/{self.county}/approvals", ApprovalsPage, p
+                    ),
+                )
+            except ResyncRequired:
+                self.store.begin_resync(self.feed)
+                report.resyncs += 1
+                resync = True
+                continue
+            upserted, revoked = self.store.apply_page(self.feed, page, resync=resync)
+            report.pages += 1
+            report.queue_upserted += upserted
+            report.queue_revoked += revoked
+            if not page.has_more:
+                return page.head_seq
+
+    # ------------------------------------------------------------------ push (§2.4, §2.6, §2.7)
+
+    def push(self, report: SyncReport) -> None:
+        p = self.policy
+        max_records = 1  # the first batch of a session is a single record (also a probe)
+        byte_cap = min(p.max_batch_bytes, self.session.max_batch_bytes or p.max_batch_bytes)
+        byte_budget = byte_cap
+        clean = 0
+        busy = 0
+        failed_sends: dict[str, int] = {}
+        while True:
+            batch = next(iter(self.store.open_batches()), None)
+            if batch is None:
+                batch = self.store.form_batch(max_bytes=byte_budget, max_records=max_records)
+                if batch is not None:
+                    faultpoint("after_batch_persist")
+            if batch is None:
+                wait = self.store.next_due_in()
+                if wait is None or wait > p.max_wait_s:
+                    return
+                self.sleep(max(wait, 0.01))
+                continue
+            outgoing = self.store.outgoing(batch)
+            if len(outgoing) != len(batch.record_ids):
+                continue  # the store quarantined corrupt records and re-formed the batch
+            body = batch_body.build(batch, self.station_id, self.season, outgoing)
+            try:
+                self.store.note_attempt(batch.batch_id, body_sha256=body.sha256)
+            except BodyChanged:
+                self.store.alert("BODY_CHANGED", "a resend differed from the first send; batch re-formed")
+                self.store.abandon_batch(batch.batch_id, "BODY_CHANGED")
+                continue
+            report.attempts += 1
+            started = time.monotonic()
+            try:
+                response = self.session.post_batch(
+                    f"/v1/stations/{self.station_id}/batches",
+                    body.body,
+                    body.content_type,
+                    batch.batch_id,
+                    BatchResponse,
+                )
+                faultpoint("after_send")
+                checked = _check_response(batch, response, outgoing)
+            except TransportError as error:
+                report.wasted_bytes += len(body.body)
+                failed_sends[batch.batch_id] = failed_sends.get(batch.batch_id, 0) + 1
+                max_records, clean = max(1, max_records // 2), 0
+                if failed_sends[batch.batch_id] >= p.split_after_failures and len(batch.record_ids) > 1:
+                    self.store.abandon_batch(batch.batch_id, "SPLIT")
+                    max_records = max(1, len(batch.record_ids) // 2)
+                self._transport_failed(report, error)
+                continue
+            except RetryLater as error:
+                report.wasted_bytes += len(body.body)
+                busy += 1
+                self._wait_busy(report, error, busy)
+                continue
+            except BatchTooLarge:
+                report.wasted_bytes += len(body.body)
+                report.retries_by_cause["HTTP_413"] += 1
+                if len(batch.record_ids) == 1:
+                    self.store.alert("TOO_LARGE", "a single record exceeds the body limit on the way")
+                    self.store.quarantine(batch.batch_id, list(batch.record_ids), "TOO_LARGE")
+                else:
+                    self.store.abandon_batch(batch.batch_id, "TOO_LARGE")
+                max_records = max(1, len(batch.record_ids) // 2)
+                byte_cap = byte_budget = max(1, batch.size_bytes // 2)
+                continue
+            except FatalSyncError as error:
+                report.wasted_bytes += len(body.body)
+                if error.status != 400:
+                    raise
+                self.store.alert(error.code, f"the registry refused a batch as malformed: {error.detail}")
+                if len(batch.record_ids) == 1:  # bisected down to the bad record
+                    self.store.quarantine(batch.batch_id, list(batch.record_ids), f"BAD_RECORD_{error.code}")
+                else:
+                    self.store.abandon_batch(batch.batch_id, "BISECT")
+                    max_records = max(1, len(batch.record_ids) // 2)
+                continue
+            faultpoint("after_response_before_apply")
+            counts = self.store.apply_results(batch.batch_id, checked)
+            elapsed = max(time.monotonic() - started, 1e-3)
+            self._failures, busy = 0, 0
+            report.batches += 1
+            report.pushed += len(checked)
+            report.accepted += counts.accepted
+            report.rejected += counts.rejected
+            report.conflicts += counts.conflict
+            report.retried += counts.retried
+            report.duplicates += sum(1 for c in checked if c.result.status == "duplicate")
+            report.body_bytes += len(body.body)
+            report.payload_bytes += body.payload_bytes
+            report.batch_sizes.append(len(batch.record_ids))
+            clean += 1
+            if clean >= 3:
+                max_records, clean = min(p.max_records, max_records + 1), 0
+            goodput = len(body.body) / elapsed
+            byte_budget = int(min(byte_cap, max(goodput * p.target_batch_s, 1)))
+
+    # ------------------------------------------------------------------ reconciliation (§2.9)
+
+    def reconcile(self, report: SyncReport) -> int:
+        """Compare with the ledger; confirm what it holds, reopen what it lacks. Returns records reopened."""
+        path = f"/v1/stations/{self.station_id}/ledger"
+        digest: LedgerDigest = self._retrying(  # type: ignore[assignment]
+            report, lambda: self.session.get_model(path + "/digest", LedgerDigest)
+        )
+        local_states = self.store.local_states()
+        final = [s for s in local_states if s.state in ("accepted", "rejected")]
+        report.ledger_digest_ok = self.store.outbox_digest() == (digest.count, digest.xor_sha256)
+        if report.ledger_digest_ok:
+            report.ledger_confirmed += self.store.confirm_ledger(
+                s.record_id for s in final if not s.ledger_confirmed
+            )
+            return 0
+        server: dict[str, tuple[str, str | None]] = {}
+        cursor: str | None = None
+        while True:
+            params = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+            page: LedgerPage = self._retrying(  # type: ignore[assignment]
+                report, lambda p=params: self.session.get_model(path, LedgerPage, p)
+            )
+            server.update({item.record_id: (item.status, item.reg_no) for item in page.items})
+            cursor = page.next_cursor
+            if not page.has_more:
+                break
+        known = {s.record_id for s in local_states}
+        confirm = [s.record_id for s in final if server.get(s.record_id) == (s.state, s.reg_no)]
+        missing = [s.record_id for s in final if s.record_id not in server]
+        differing = [s.record_id for s in final if s.record_id in server and s.record_id not in confirm]
+        unconfirmed = {s.record_id for s in final if not s.ledger_confirmed}
+        report.ledger_confirmed += self.store.confirm_ledger(r for r in confirm if r in unconfirmed)
+        if missing:
+            self.store.alert("LEDGER_MISSING", f"{len(missing)} records the registry lacks are sent again")
+            report.reopened += self.store.reopen(missing, "LEDGER_MISSING")
+        if differing:
+            self.store.alert(
+                "LEDGER_DIFFERS", f"{len(differing)} records have another outcome at the registry"
+            )
+        lost = [r for r in server if r not in known]
+        if lost:
+            self.store.alert("LOCAL_LOSS", f"the registry holds {len(lost)} records this station lacks")
+        return len(missing)
+
+
+def _check_response(batch: OpenBatch, response: BatchResponse, outgoing) -> list[CheckedResult]:  # type: ignore[no-untyped-def]
+    """Every record exactly once and nothing else, else the whole answer is invalid (retry, §2.4)."""
+    ids = [r.record_id for r in response.results]
+    if response.batch_id != batch.batch_id or len(ids) != len(set(ids)) or set(ids) != set(batch.record_ids):
+        raise TransportError("BAD_RESULTS", "the answer does not list every record of the batch exactly once")
+    sent = {o.record_id: o for o in outgoing}
+    checked = []
+    for result in response.results:
+        wire = sent[result.record_id].wire
+        match = result.payload_sha256 in (None, wire["payload_sha256"]) and result.photo_sha256 in (
+            None,
+            wire["photo"]["sha256"],
+        )
+        checked.append(CheckedResult(result, match))
+    return checked

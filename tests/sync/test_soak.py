@@ -1,0 +1,72 @@
+"""A small soak: captures through a flapping link while ``station sync`` processes are killed at random.
+
+The larger soak (2,000 captures) is in ``tests/bench/bench_sync.py``. Here: 30 captures, a link that
+drops, stalls and recovers every few hundred milliseconds, and sync processes SIGKILLed at random
+moments; then the link heals, one last sync runs, and the §2.9.4 oracle must hold.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from tests.sync.faultproxy import Plan
+from tests.sync.harness import Tally, capture, check_oracle, drain, engine_for
+
+
+def test_soak_flapping_link_with_random_kills(app, registry, proxy, station_home):
+    engine = engine_for(app)
+    assert engine.run_once(push=False).ok
+    rng = random.Random(2026)
+    students = registry.approved()[:30]
+    stop = threading.Event()
+
+    def flap() -> None:
+        while not stop.is_set():
+            time.sleep(rng.uniform(0.2, 0.6))
+            choice = rng.random()
+            proxy.set_default(
+                Plan(blackhole=True) if choice < 0.3 else Plan(rate_bps=300_000) if choice < 0.6 else Plan()
+            )
+            if rng.random() < 0.5:
+                proxy.kill_connections()
+
+    flapper = threading.Thread(target=flap, daemon=True)
+    flapper.start()
+    env = {
+        **os.environ,
+        "STATION_HOME": str(station_home),
+        "STATION_SYNC_BACKOFF_S": "0.01",
+        "STATION_SYNC_MAX_WAIT_S": "1",
+        "STATION_SYNC_CONNECT_TIMEOUT_S": "0.5",
+        "STATION_SYNC_DEADLINE_S": "1.5",
+    }
+    kills = 0
+    try:
+        for start in range(0, len(students), 5):
+            for student in students[start : start + 5]:
+                capture(app, student.national_id)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "station", "sync", "--once", "--json"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(rng.uniform(0.8, 2.5))
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGKILL)
+                kills += 1
+            worker.wait(timeout=30)
+    finally:
+        stop.set()
+        flapper.join()
+    proxy.set_default(Plan())
+    tally = Tally()
+    drain(engine_for(app), tally)
+    check_oracle(app, registry, tally)
+    assert app.database.outbox.counts()["accepted"] == 30
