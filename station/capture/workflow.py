@@ -203,6 +203,7 @@ class Desk:
                 chip_serial=card.chip_serial,
                 sam_id=card.sam_id,
                 card_type=card.card_type,
+                parsed=_parsed_identity(card),
             ),
             photo_jpeg=photo.jpeg_bytes,
             photo_profile=photo.profile_id,
@@ -229,3 +230,11 @@ class Desk:
             raise WorkflowError(
                 Text(f"当前步骤为“{self.state}”，不能执行此操作。", f"Not possible in step '{self.state}'.")
             )
+
+
+def _parsed_identity(card: CardRead) -> dict[str, str]:
+    """The chip fields the registry compares with the pre-registration (sync.protocol.wire.ChipParsed)."""
+    parsed = {"name": card.name, "sex": card.sex, "birth_date": card.birth_date.isoformat()}
+    if card.nation is not None:
+        parsed["nation"] = card.nation
+    return parsed

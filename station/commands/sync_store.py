@@ -5,25 +5,20 @@ The registry credentials (CA, client certificate and key) live inside the encryp
 ``sync_state`` rows named ``credential:*``; they are read only to build the in-memory TLS context of a
 session (``sync.client.tlsmaterial``).
 
-Wire records are derived deterministically from the frozen record row (the chip fields parsed from its
-raw text block, the photo size read from its JPEG header), so every resend is byte-identical. The
-registry echoes the hash of the wire record; once it matches what was sent, the result is applied
-against the record's own stored ``payload_sha256`` (which the wire record also carries in ``meta``), so
-the store's L2 rule (results only with matching hashes) holds end to end.
+A wire record is the record's frozen payload (``CaptureRecord.payload()``, canonical JSON stored at
+capture) plus its ``payload_sha256``, so every resend is byte-identical and the hash the registry echoes
+is the one fixed at capture: the store's L2 rule (results only with matching hashes) holds end to end.
 """
 
 from __future__ import annotations
 
-import base64
+import json
 import os
-import struct
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from station.idcard.chiptext import parse_text
-from station.idcard.errors import IdCardError
 from station.store import clock
 from station.store.errors import OutboxError
 from station.store.models import outbox, records, students, sync_state
@@ -38,7 +33,7 @@ from sync.client.ports import (
     Outgoing,
 )
 from sync.client.tlsmaterial import Credentials
-from sync.protocol.canonical import payload_sha256, sha256_hex
+from sync.protocol.canonical import sha256_hex
 from sync.protocol.wire import ApprovalsPage
 
 CREDENTIAL_ROWS = {
@@ -77,76 +72,19 @@ def _put_state(conn, feed: str, value: str | None, *, epoch: str | None = None) 
 # ---------------------------------------------------------------- wire records
 
 
-def jpeg_size(data: bytes) -> tuple[int, int]:
-    """(width, height) from the first SOF marker of a JPEG."""
-    index = 2
-    while index + 9 < len(data):
-        if data[index] != 0xFF:
-            index += 1
-            continue
-        marker = data[index + 1]
-        length = struct.unpack(">H", data[index + 2 : index + 4])[0]
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            height, width = struct.unpack(">HH", data[index + 5 : index + 9])
-            return width, height
-        index += 2 + length
-    raise ValueError("no SOF marker")
-
-
 class LocalRecordCorrupt(Exception):
     code = "LOCAL_HASH_MISMATCH"
 
 
 def wire_record(row) -> tuple[dict, bytes]:  # type: ignore[no-untyped-def]
-    """The wire record (sync.protocol.wire.Record) of a stored record row, and its photo bytes."""
+    """The wire record of a stored record row (its frozen payload plus its hash) and its photo bytes."""
     photo = row.photo_jpeg
-    if photo is None or row.chip_text is None or row.payload is None:
+    if photo is None or row.payload is None:
         raise LocalRecordCorrupt("the record's personal data is gone (purged)")
     if sha256_hex(photo) != row.photo_sha256 or sha256_hex(row.payload) != row.payload_sha256:
         raise LocalRecordCorrupt("the stored photo or payload no longer matches its hash")
-    try:
-        chip = parse_text(row.chip_text)
-        width, height = jpeg_size(photo)
-    except (IdCardError, ValueError, struct.error):
-        raise LocalRecordCorrupt("the stored chip text or photo cannot be read") from None
-    parsed = {
-        "national_id": chip.id_number,
-        "name": chip.name,
-        "sex": chip.sex,
-        "birth_date": chip.birth_date.isoformat(),
-    }
-    if chip.nation:
-        parsed["nation"] = chip.nation
-    chip_part = {
-        "text_b64": base64.b64encode(row.chip_text).decode(),
-        "photo_b64": base64.b64encode(row.chip_wlt or b"").decode(),
-        "parsed": parsed,
-    }
-    if row.chip_serial:
-        chip_part["card_uid"] = row.chip_serial
-    wire = {
-        "record_id": row.record_id,
-        "student_id": row.student_id,
-        "county": row.county_code6,
-        "captured_at": row.captured_at.replace("Z", "+00:00"),
-        "operator_id": row.operator or "-",
-        "photo": {
-            "sha256": row.photo_sha256,
-            "bytes": len(photo),
-            "content_type": "image/jpeg",
-            "w": width,
-            "h": height,
-        },
-        "chip": chip_part,
-        "meta": {
-            "station_payload_sha256": row.payload_sha256,
-            "photo_profile": row.photo_profile,
-            "card_type": row.card_type,
-        },
-    }
-    if row.supersedes:
-        wire["supersedes"] = row.supersedes
-    wire["payload_sha256"] = payload_sha256(wire)
+    wire = json.loads(row.payload)
+    wire["payload_sha256"] = row.payload_sha256
     return wire, photo
 
 

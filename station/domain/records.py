@@ -14,17 +14,36 @@ with the pre-registration. Its identity is fixed at capture (DESIGN §5):
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+import struct
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
 from sync.protocol.canonical import payload_sha256, sha256_hex, uuid7
 
+_SOF_MARKERS = frozenset((0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF))
+
+
+def jpeg_dimensions(data: bytes) -> tuple[int, int]:
+    """(width, height) from the first start-of-frame segment of a JPEG; ValueError if there is none."""
+    index = 2
+    while index + 9 < len(data):
+        if data[index] != 0xFF:
+            index += 1
+            continue
+        marker = data[index + 1]
+        length = struct.unpack(">H", data[index + 2 : index + 4])[0]
+        if marker in _SOF_MARKERS:
+            height, width = struct.unpack(">HH", data[index + 5 : index + 9])
+            return width, height
+        index += 2 + length
+    raise ValueError("not a JPEG with a start-of-frame segment")
+
 
 @dataclass(frozen=True)
 class ChipEvidence:
-    """The card as read: raw bytes travel to the registry; parsed fields are derived from them."""
+    """The card as read: raw bytes travel to the registry beside the fields the station parsed."""
 
     text: bytes  # 256-byte text block, UCS-2LE
     wlt: bytes  # 1024-byte compressed chip photo
@@ -32,6 +51,8 @@ class ChipEvidence:
     chip_serial: str | None = None  # hex, from APDU 00 36 00 00 08 when the reader gives it
     sam_id: str | None = None
     card_type: str = "resident"
+    # What the station parsed from ``text`` (name, sex, nation, birth_date): the registry compares these.
+    parsed: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,9 @@ class CaptureRecord:
         values.setdefault("captured_at", datetime.now(UTC))
         for name in ("quality", "comparison"):
             values[name] = MappingProxyType(dict(values.get(name) or {}))
+        chip = values["chip"]
+        if not isinstance(chip.parsed, MappingProxyType):
+            values["chip"] = replace(chip, parsed=MappingProxyType(dict(chip.parsed)))
         if values["captured_at"].tzinfo is None:
             raise ValueError("captured_at must be timezone-aware")
         return cls(**values)
@@ -67,34 +91,54 @@ class CaptureRecord:
         return sha256_hex(self.photo_jpeg)
 
     def payload(self) -> dict[str, Any]:
-        """The record as it travels, photo by hash (the photo bytes travel as their own part)."""
-        b64 = lambda data: base64.b64encode(data).decode() if data is not None else None  # noqa: E731
-        return {
-            "record_id": self.record_id,
-            "student_id": self.student_id,
-            "national_id": self.national_id,
+        """The record exactly as it travels (``sync.protocol.wire.Record`` without its hash).
+
+        Frozen at capture: the outbox sends these canonical bytes unchanged on every attempt, so the
+        hash the registry echoes is this record's own ``payload_sha256``. The photo travels as its own
+        multipart part, named by its hash.
+        """
+        b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+        width, height = jpeg_dimensions(self.photo_jpeg)
+        parsed = {"national_id": self.national_id, **dict(self.chip.parsed)}
+        chip: dict[str, Any] = {
+            "text_b64": b64(self.chip.text),
+            "photo_b64": b64(self.chip.wlt),
+            "parsed": parsed,
+        }
+        if self.chip.chip_serial:
+            chip["card_uid"] = self.chip.chip_serial
+        meta: dict[str, Any] = {
             "station_id": self.station_id,
-            "county": self.county_code6,
-            "operator": self.operator,
-            "captured_at": self.captured_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "chip": {
-                "card_type": self.chip.card_type,
-                "text_b64": b64(self.chip.text),
-                "photo_b64": b64(self.chip.wlt),
-                "fingerprint_b64": b64(self.chip.fingerprint),
-                "card_uid": self.chip.chip_serial,
-                "sam_id": self.chip.sam_id,
-            },
-            "photo": {
-                "sha256": self.photo_sha256,
-                "profile": self.photo_profile,
-                "bytes": len(self.photo_jpeg),
-            },
+            "photo_profile": self.photo_profile,
+            "card_type": self.chip.card_type,
             "quality": dict(self.quality),
             "comparison": dict(self.comparison),
-            "supersedes": self.supersedes,
+        }
+        optional = {
+            "sam_id": self.chip.sam_id,
+            "fingerprint_b64": b64(self.chip.fingerprint) if self.chip.fingerprint else None,
             "officer_note": self.officer_note,
         }
+        meta.update({key: value for key, value in optional.items() if value is not None})
+        record: dict[str, Any] = {
+            "record_id": self.record_id,
+            "student_id": self.student_id,
+            "county": self.county_code6,
+            "captured_at": self.captured_at.astimezone(UTC).isoformat(),
+            "operator_id": self.operator,
+            "photo": {
+                "sha256": self.photo_sha256,
+                "bytes": len(self.photo_jpeg),
+                "content_type": "image/jpeg",
+                "w": width,
+                "h": height,
+            },
+            "chip": chip,
+            "meta": meta,
+        }
+        if self.supersedes:
+            record["supersedes"] = self.supersedes
+        return record
 
     @property
     def payload_sha256(self) -> str:

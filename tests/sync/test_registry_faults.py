@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import replace
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from station.commands.status import collect
 from sync.client import batch as batch_body
 from sync.client.ports import Outgoing
+from sync.protocol.canonical import canonical_json, payload_sha256
 from sync.protocol.wire import BatchResponse
 from sync.registry.admin import set_status
 from tests.sync.faultproxy import Plan
@@ -130,9 +132,18 @@ def test_s8_edited_record_is_a_conflict_never_an_overwrite(app, registry):
     report = engine_for(app, policy=replace(FAST, offline_after=1)).run_once(pull=False)
     assert report.accepted == 0  # the answer was lost: the batch stays open
     server_hash = registry.ledger()[ids[0]].payload_sha256
-    with app.database.engine.begin() as conn:  # someone with the key edits the frozen record
+    with app.database.engine.begin() as conn:  # someone with the key rewrites the frozen record and its hash
         conn.exec_driver_sql("DROP TRIGGER records_immutable")
-        conn.execute(sa.text("UPDATE records SET operator = 'op-99' WHERE record_id = :r"), {"r": ids[0]})
+        frozen = conn.execute(
+            sa.text("SELECT payload FROM records WHERE record_id = :r"), {"r": ids[0]}
+        ).scalar_one()
+        edited = {**json.loads(frozen), "operator_id": "op-99"}
+        conn.execute(
+            sa.text(
+                "UPDATE records SET operator = 'op-99', payload = :p, payload_sha256 = :h WHERE record_id = :r"
+            ),
+            {"p": canonical_json(edited), "h": payload_sha256(edited), "r": ids[0]},
+        )
     report = engine.run_once()
     assert report.conflicts == 1
     codes = [code for code, _ in engine.store.alerts]

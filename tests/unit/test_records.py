@@ -10,7 +10,17 @@ from datetime import UTC, datetime
 import pytest
 
 from station.domain.records import CaptureRecord, ChipEvidence
-from sync.protocol.canonical import canonical_json, uuid7
+from sync.protocol import wire
+from sync.protocol.canonical import canonical_json, payload_sha256, uuid7
+
+
+def _jpeg(width: int = 48, height: int = 64, shade: int = 128) -> bytes:
+    import cv2
+    import numpy as np
+
+    ok, data = cv2.imencode(".jpg", np.full((height, width, 3), shade, np.uint8))
+    assert ok
+    return data.tobytes()
 
 
 def _record(**overrides):
@@ -20,8 +30,13 @@ def _record(**overrides):
         station_id="ST-01",
         county_code6="150102",
         operator="op1",
-        chip=ChipEvidence(text=bytes(256), wlt=bytes(1024), chip_serial="0102030405060708"),
-        photo_jpeg=b"\xff\xd8\xff\xe0fake-jpeg",
+        chip=ChipEvidence(
+            text=bytes(256),
+            wlt=bytes(1024),
+            chip_serial="0102030405060708",
+            parsed={"name": "张三", "sex": "2", "birth_date": "2010-03-04", "nation": "01"},
+        ),
+        photo_jpeg=_jpeg(),
         photo_profile="moe-480",
         quality={"ok": True},
     )
@@ -53,9 +68,25 @@ def test_payload_hash_is_stable_and_content_sensitive():
     one = _record(record_id="0190f3c2-0000-7000-8000-000000000001", captured_at=captured)
     again = _record(record_id="0190f3c2-0000-7000-8000-000000000001", captured_at=captured)
     assert one.payload_sha256 == again.payload_sha256
-    other_photo = _record(record_id=one.record_id, captured_at=captured, photo_jpeg=b"\xff\xd8\xffother")
+    other_photo = _record(record_id=one.record_id, captured_at=captured, photo_jpeg=_jpeg(shade=40))
     assert other_photo.payload_sha256 != one.payload_sha256
-    assert one.payload()["captured_at"] == "2026-11-28T03:00:00Z"
+    assert one.payload()["captured_at"] == "2026-11-28T03:00:00+00:00"
+
+
+def test_payload_is_the_wire_record_frozen_at_capture():
+    record = _record()
+    wire_record = wire.Record.model_validate({**record.payload(), "payload_sha256": record.payload_sha256})
+    assert wire_record.photo.w == 48 and wire_record.photo.h == 64
+    assert (
+        wire_record.chip.parsed.national_id == record.national_id and wire_record.chip.parsed.name == "张三"
+    )
+    assert wire_record.meta["station_id"] == "ST-01" and wire_record.operator_id == "op1"
+    assert payload_sha256({**record.payload(), "payload_sha256": "ignored"}) == record.payload_sha256
+
+
+def test_payload_refuses_a_photo_that_is_not_a_jpeg():
+    with pytest.raises(ValueError):
+        _record(photo_jpeg=b"\xff\xd8\xff\xe0not-a-jpeg").payload()
 
 
 def test_canonical_json_sorts_keys_and_refuses_nan():
