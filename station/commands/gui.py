@@ -46,13 +46,14 @@ def launch(app, operator: str, *, seconds: float | None = None, screenshot: Path
     from station.ui.main_window import DeskWindow
 
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
-    controller, camera, cards = build_services(app, operator)
-    window = DeskWindow(controller, camera)
+    controller, camera, cards, sync = build_services(app, operator)
+    window = DeskWindow(controller, camera, sync)
     cards.event.connect(controller.on_card_event)
     window.resize(1360, 820)
     window.show()
     camera.start()
     cards.start()
+    sync.start()
     if seconds is not None:
 
         def finish() -> None:
@@ -66,4 +67,5 @@ def launch(app, operator: str, *, seconds: float | None = None, screenshot: Path
     finally:
         cards.stop()
         camera.stop()
+        sync.stop()
         app.close()

@@ -23,6 +23,7 @@ class DeskController(QObject):
     card_shown = Signal(object)  # the parsed card (ChipData) or None
     student_shown = Signal(object)  # Student or None
     queue_changed = Signal()
+    record_saved = Signal(str)  # record_id, once committed
 
     def __init__(self, app: StationApp, operator: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -40,7 +41,8 @@ class DeskController(QObject):
         return [student_from_queue(row) for row in self.app.database.queue.list()]
 
     def pending_records(self) -> int:
-        return len(self.app.database.records.list(state="pending", limit=100_000))
+        counts = self.app.database.outbox.counts()
+        return counts.get("pending", 0) + counts.get("inflight", 0)
 
     def deadline_notice(self) -> Text:
         from station.commands.doctor import today_in_china
@@ -121,6 +123,7 @@ class DeskController(QObject):
         )
         self.state_changed.emit(str(self.desk.state))
         self.queue_changed.emit()
+        self.record_saved.emit(record.record_id)
 
     def next_student(self) -> None:
         self.desk.reset()

@@ -6,6 +6,7 @@ from station.app import StationApp
 from station.services.camera_feed import CameraFeed
 from station.services.card_feed import CardFeed
 from station.services.desk_controller import DeskController
+from station.services.sync_runner import SyncRunner
 
 
 def camera_source(spec: str):
@@ -15,7 +16,9 @@ def camera_source(spec: str):
     return open_source(spec)
 
 
-def build_services(app: StationApp, operator: str) -> tuple[DeskController, CameraFeed, CardFeed]:
+def build_services(
+    app: StationApp, operator: str, *, sync_interval_s: float = 60.0
+) -> tuple[DeskController, CameraFeed, CardFeed, SyncRunner]:
     from station.camera.session import CaptureSession
     from station.idcard.discovery import open_reader
     from station.idcard.events import CardEventStream
@@ -28,4 +31,6 @@ def build_services(app: StationApp, operator: str) -> tuple[DeskController, Came
         )
     )
     cards = CardFeed(CardEventStream(lambda: open_reader(config.reader)))
-    return controller, camera, cards
+    runner = SyncRunner(app, interval_s=sync_interval_s)
+    controller.record_saved.connect(runner.request)
+    return controller, camera, cards, runner

@@ -31,6 +31,7 @@ from station.domain.students import STATUS_NAMES
 from station.i18n import Text
 from station.services.camera_feed import CameraFeed
 from station.services.desk_controller import DeskController
+from station.services.sync_runner import SyncRunner
 from station.ui.queue_model import QueueModel
 from sync.protocol import codes
 
@@ -39,9 +40,12 @@ _CHECK_MARKS = {"pass": "✔", "warn": "!", "fail": "✘"}
 
 
 class DeskWindow(QMainWindow):
-    def __init__(self, controller: DeskController, camera: CameraFeed) -> None:
+    def __init__(
+        self, controller: DeskController, camera: CameraFeed, sync: SyncRunner | None = None
+    ) -> None:
         super().__init__()
         self.controller, self.camera = controller, camera
+        self._sync_text = str(Text("未同步", "not synced"))
         config = controller.app.config
         county = codes.county(config.county_code6)
         self.setWindowTitle(str(Text("考籍注册采集站", "Exam-registration capture station")))
@@ -92,6 +96,9 @@ class DeskWindow(QMainWindow):
         camera.report_ready.connect(self._on_report)
         camera.state_changed.connect(self._on_camera_state)
         camera.photo_ready.connect(controller.on_photo)
+        if sync is not None:
+            sync.report_ready.connect(self._on_sync_report)
+            sync.status.connect(self._on_sync_status)
         self.refresh_queue()
         self._on_state(str(controller.state))
 
@@ -152,8 +159,41 @@ class DeskWindow(QMainWindow):
         self.banner.setText(
             f"{self._county_text} · {Text('采集站', 'station')} {config.station_id} · "
             f"{self.controller.deadline_notice()} · "
-            f"{Text('待同步', 'awaiting sync')} {self.controller.pending_records()}"
+            f"{Text('待同步', 'awaiting sync')} {self.controller.pending_records()} · {self._sync_text}"
         )
+
+    def _on_sync_report(self, report) -> None:
+        from datetime import datetime
+
+        when = datetime.now().strftime("%H:%M")
+        if report.ok:
+            self._sync_text = str(
+                Text(
+                    f"{when} 已同步：受理 {report.accepted + report.duplicates}，退回 {report.rejected}",
+                    f"synced {when}: {report.accepted + report.duplicates} accepted, {report.rejected} rejected",
+                )
+            )
+        elif report.offline:
+            self._sync_text = str(Text(f"{when} 离线，稍后自动重试", f"{when} offline; retrying later"))
+        else:
+            self._sync_text = str(
+                Text(
+                    f"{when} 同步未完成：{report.error_code}", f"{when} sync incomplete: {report.error_code}"
+                )
+            )
+        if report.rejected or report.conflicts:
+            self._on_message(
+                Text(
+                    "有记录被登记中心退回，请在“记录状态”中查看原因。",
+                    "The registry returned some records: see their reasons in the status.",
+                ),
+                "warn",
+            )
+        self.refresh_queue()
+
+    def _on_sync_status(self, text: Text) -> None:
+        self._sync_text = str(text)
+        self.refresh_queue()
 
     def _on_state(self, state: str) -> None:
         current = State(state)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("PySide6")
-
 from station.app import StationApp
 from station.capture.workflow import State
 from station.commands.demo import setup_demo_station
@@ -22,7 +20,7 @@ from station.ui.main_window import DeskWindow
 def desk(qtbot, station_home):
     setup_demo_station(station_home, 12, card_cycle_seconds=0.3)
     app = StationApp.open(station_home)
-    controller, camera, cards = build_services(app, "officer-1")
+    controller, camera, cards, _sync = build_services(app, "officer-1")
     window = DeskWindow(controller, camera)
     qtbot.addWidget(window)
     cards.event.connect(controller.on_card_event)
