@@ -28,6 +28,7 @@ _COMMAND_MODULES = {
     "sync": "station.commands.sync",
     "capture": "station.commands.capture",
     "status": "station.commands.status",
+    "operator": "station.commands.operators",
 }
 
 

@@ -123,7 +123,8 @@ def run(args) -> int:
         return 0
     from station.commands.gui import launch
 
-    return launch(StationApp.open(home), args.operator, seconds=args.seconds, screenshot=args.screenshot)
+    # The demo runs as a demo officer without a log-in; `station gui` asks for one.
+    return launch(StationApp.open(home), "demo", seconds=args.seconds, screenshot=args.screenshot)
 
 
 def _print_queue(app, students, by_class, by_status) -> None:

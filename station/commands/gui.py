@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -17,7 +16,6 @@ def register(subparsers) -> None:
 
 
 def add_gui_options(parser) -> None:
-    parser.add_argument("--operator", default=os.environ.get("USER", "operator"), help="officer's user name")
     parser.add_argument(
         "--seconds", type=float, help="close the window after this many seconds (demos, tests)"
     )
@@ -33,12 +31,34 @@ def run(args) -> int:
     except StoreError as error:
         return fail(getattr(error, "message", error))
     if not app.config.enrolled:
+        app.close()
         return fail(Text("本机尚未登记为采集站。", "This machine is not enrolled as a capture station."))
-    return launch(app, args.operator, seconds=args.seconds, screenshot=args.screenshot)
+    from PySide6.QtWidgets import QApplication
+
+    from station.services.auth import NO_OPERATORS, Authenticator
+    from station.ui.login import LoginDialog
+
+    authenticator = Authenticator(app)
+    if not authenticator.has_operators():
+        app.close()
+        return fail(NO_OPERATORS)
+    QApplication.instance() or QApplication(sys.argv[:1])
+    dialog = LoginDialog(authenticator)
+    if dialog.exec() != LoginDialog.DialogCode.Accepted or dialog.username is None:
+        app.close()
+        return 1
+    return launch(
+        app, dialog.username, seconds=args.seconds, screenshot=args.screenshot, authenticator=authenticator
+    )
 
 
-def launch(app, operator: str, *, seconds: float | None = None, screenshot: Path | None = None) -> int:
-    """Run the desk window until it is closed (or for ``seconds``); returns the exit code."""
+def launch(
+    app, operator: str, *, seconds: float | None = None, screenshot: Path | None = None, authenticator=None
+) -> int:
+    """Run the desk window until it is closed (or for ``seconds``); returns the exit code.
+
+    With an ``authenticator`` the desk locks itself after the configured idle minutes.
+    """
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -47,7 +67,9 @@ def launch(app, operator: str, *, seconds: float | None = None, screenshot: Path
 
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     controller, camera, cards, sync = build_services(app, operator)
-    window = DeskWindow(controller, camera, sync)
+    window = DeskWindow(
+        controller, camera, sync, authenticator=authenticator, idle_limit_s=app.config.idle_lock_minutes * 60
+    )
     cards.event.connect(controller.on_card_event)
     window.resize(1360, 820)
     window.show()

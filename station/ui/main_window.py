@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QApplication,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -32,6 +33,8 @@ from station.i18n import Text
 from station.services.camera_feed import CameraFeed
 from station.services.desk_controller import DeskController
 from station.services.sync_runner import SyncRunner
+from station.ui.idle_lock import IdleWatcher
+from station.ui.login import LoginDialog
 from station.ui.queue_model import QueueModel
 from sync.protocol import codes
 
@@ -41,7 +44,13 @@ _CHECK_MARKS = {"pass": "✔", "warn": "!", "fail": "✘"}
 
 class DeskWindow(QMainWindow):
     def __init__(
-        self, controller: DeskController, camera: CameraFeed, sync: SyncRunner | None = None
+        self,
+        controller: DeskController,
+        camera: CameraFeed,
+        sync: SyncRunner | None = None,
+        *,
+        authenticator=None,  # station.services.auth.Authenticator: enables the idle lock
+        idle_limit_s: float | None = None,
     ) -> None:
         super().__init__()
         self.controller, self.camera = controller, camera
@@ -99,6 +108,14 @@ class DeskWindow(QMainWindow):
         if sync is not None:
             sync.report_ready.connect(self._on_sync_report)
             sync.status.connect(self._on_sync_status)
+        self._authenticator = authenticator
+        self.idle: IdleWatcher | None = None
+        self.lock_dialog: LoginDialog | None = None
+        if authenticator is not None and idle_limit_s:
+            self.idle = IdleWatcher(idle_limit_s, parent=self)
+            QApplication.instance().installEventFilter(self.idle)
+            self.idle.idle.connect(self.lock)
+            self.idle.start()
         self.refresh_queue()
         self._on_state(str(controller.state))
 
@@ -190,6 +207,23 @@ class DeskWindow(QMainWindow):
                 "warn",
             )
         self.refresh_queue()
+
+    def lock(self) -> None:
+        """Hide everything personal and ask the logged-in officer's password again."""
+        self.centralWidget().setVisible(False)
+        self.lock_dialog = LoginDialog(
+            self._authenticator, username=self.controller.operator, locked=True, parent=self
+        )
+        self.lock_dialog.finished.connect(self._lock_finished)
+        self.lock_dialog.open()
+
+    def _lock_finished(self, result: int) -> None:
+        if result != LoginDialog.DialogCode.Accepted:
+            self.close()  # leaving the lock screen without the password logs the officer out
+            return
+        self.centralWidget().setVisible(True)
+        if self.idle is not None:
+            self.idle.unlocked()
 
     def _on_sync_status(self, text: Text) -> None:
         self._sync_text = str(text)
