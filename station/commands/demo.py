@@ -128,12 +128,11 @@ def run(args) -> int:
 
 
 def _print_queue(app, students, by_class, by_status) -> None:
-    from station.commands.doctor import today_in_china
     from station.domain import rules
     from station.domain.students import STATUS_NAMES
 
     print(Text("土默特左旗 演示采集站 {s}", "Tumed Left Banner demo station {s}").format(s=DEMO_STATION))
-    print(rules.deadline_notice(today_in_china(), app.config.entry_year))
+    print(rules.deadline_notice(rules.today_in_china(), app.config.entry_year))
     print(Text("名单共 {n} 人：", "{n} students in the queue:").format(n=len(students)))
     for status, count in sorted(by_status.items()):
         print(f"  {STATUS_NAMES.get(status, status)}: {count}")

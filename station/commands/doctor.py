@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from station import config as station_config
@@ -158,7 +158,7 @@ def check_clock() -> list[CheckItem]:
 
 def check_deadline() -> list[CheckItem]:
     config = station_config.load()
-    today = datetime.now(UTC).astimezone(rules.CHINA_STANDARD_TIME).date()
+    today = rules.today_in_china()
     notice = rules.deadline_notice(today, config.entry_year)
     status = Status.OK if rules.days_left(today, config.entry_year) > 0 else Status.WARN
     return [CheckItem("deadline", status, Text("注册截止", "deadline"), notice)]
@@ -271,7 +271,3 @@ def check_camera() -> list[CheckItem]:
             ),
         )
     ]
-
-
-def today_in_china() -> date:
-    return datetime.now(UTC).astimezone(rules.CHINA_STANDARD_TIME).date()

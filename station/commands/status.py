@@ -29,7 +29,6 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
 
 
 def collect(app, limit: int = 200) -> dict:  # type: ignore[no-untyped-def]
-    from station.commands.doctor import today_in_china
     from station.commands.sync import load_credentials
     from station.domain import rules
 
@@ -62,7 +61,7 @@ def collect(app, limit: int = 200) -> dict:  # type: ignore[no-untyped-def]
             out["ledger_confirmed_at"] = entry.ledger_confirmed_at
         return out
 
-    today = today_in_china()
+    today = rules.today_in_china()
     return {
         "station_id": app.config.station_id,
         "county": app.config.county_code6,

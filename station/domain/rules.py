@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Protocol
 
@@ -206,6 +206,11 @@ def capture_day(captured_at: datetime) -> date:
 def captured_in_time(captured_at: datetime, entry_year: int) -> bool:
     """Capture time counts: a capture on 30 November 23:59 CST is in time even if it syncs later."""
     return capture_day(captured_at) <= deadline(entry_year)
+
+
+def today_in_china() -> date:
+    """Today's date in China Standard Time, whatever the machine's time zone."""
+    return datetime.now(UTC).astimezone(CHINA_STANDARD_TIME).date()
 
 
 def days_left(today: date, entry_year: int) -> int:

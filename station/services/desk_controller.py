@@ -45,9 +45,7 @@ class DeskController(QObject):
         return counts.get("pending", 0) + counts.get("inflight", 0)
 
     def deadline_notice(self) -> Text:
-        from station.commands.doctor import today_in_china
-
-        return rules.deadline_notice(today_in_china(), self.app.config.entry_year)
+        return rules.deadline_notice(rules.today_in_china(), self.app.config.entry_year)
 
     # -- inputs -------------------------------------------------------------------------------
 
