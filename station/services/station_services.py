@@ -1,4 +1,4 @@
-"""Builds the desk's services from the station's settings: the camera, the card reader, the controller."""
+"""Builds the desk's services from the station's settings: camera, card reader, controller, background sync."""
 
 from __future__ import annotations
 
@@ -9,17 +9,11 @@ from station.services.desk_controller import DeskController
 from station.services.sync_runner import SyncRunner
 
 
-def camera_source(spec: str):
-    """A frame source for a settings value: ``sim``, a camera index or name, a video file, a folder, a URL."""
-    from station.camera.sources import open_source
-
-    return open_source(spec)
-
-
 def build_services(
     app: StationApp, operator: str, *, sync_interval_s: float = 60.0
 ) -> tuple[DeskController, CameraFeed, CardFeed, SyncRunner]:
     from station.camera.session import CaptureSession
+    from station.camera.sources import open_source
     from station.idcard.discovery import open_reader
     from station.idcard.events import CardEventStream
 
@@ -27,7 +21,7 @@ def build_services(
     controller = DeskController(app, operator)
     camera = CameraFeed(
         lambda deliver: CaptureSession(
-            camera_source(config.camera), config.photo_profile, on_autocapture=deliver
+            open_source(config.camera), config.photo_profile, on_autocapture=deliver
         )
     )
     cards = CardFeed(CardEventStream(lambda: open_reader(config.reader)))
