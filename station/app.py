@@ -70,6 +70,21 @@ class StationApp:
         resolved = paths.station_home(home)
         return cls(resolved, station_config.load(resolved), StationDatabase.open(resolved))
 
+    def queue_view(self) -> list[Student]:
+        """The county queue as the desk shows it: approved students with a live record here are "captured"."""
+        captured = {
+            summary.student_id
+            for summary in self.database.records.list(limit=1_000_000)
+            if summary.state in _LIVE_RECORD_STATES
+        }
+        students = [student_from_queue(row) for row in self.database.queue.list()]
+        return [
+            replace(s, status=StudentStatus.CAPTURED)
+            if s.status is StudentStatus.APPROVED and s.student_id in captured
+            else s
+            for s in students
+        ]
+
     def desk(self, clock=None) -> Desk:
         station = Station(self.config.station_id, self.config.county_code6, self.config.entry_year)
         desk = Desk(station, StoreQueue(self.database), StoreSink(self.database))

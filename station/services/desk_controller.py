@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from station.app import StationApp, student_from_queue
+from station.app import StationApp
 from station.capture.workflow import Desk, State, WorkflowError
 from station.domain import rules
 from station.domain.students import Student
@@ -38,7 +38,7 @@ class DeskController(QObject):
         return self.desk.state
 
     def queue_rows(self) -> list[Student]:
-        return [student_from_queue(row) for row in self.app.database.queue.list()]
+        return self.app.queue_view()
 
     def pending_records(self) -> int:
         counts = self.app.database.outbox.counts()

@@ -26,6 +26,9 @@ class QueueModel(QAbstractTableModel):
         self._students = students
         self.endResetModel()
 
+    def student_at(self, row: int) -> Student:
+        return self._students[row]
+
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
         return 0 if parent.isValid() else len(self._students)
 

@@ -65,6 +65,12 @@ def test_preview_guidance_card_photo_save(qtbot, desk):
     assert controller.desk.saved.record_id == saved[0].record_id
     assert "回执号" in window.messages.item(0).text()
     assert "待同步 1" in window.banner.text()
+    row = next(
+        i
+        for i in range(window.queue_model.rowCount())
+        if window.queue_model.student_at(i).student_id == student.student_id
+    )
+    assert window.queue_model.index(row, 4).data() == "已采集"
 
 
 def test_refusal_is_shown_and_capture_is_impossible(qtbot, desk):
