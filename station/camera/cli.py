@@ -144,17 +144,8 @@ def run_make(args: argparse.Namespace) -> int:
         return _error(args, exc)
     try:
         _write_atomically(args.output, photo.jpeg_bytes)
-    except OSError as exc:
-        return _error(
-            args,
-            CameraError(
-                "output_unwritable",
-                Text(
-                    zh=f"无法写入 {args.output.name}:{exc.strerror}",
-                    en=f"cannot write {args.output.name}: {exc.strerror}",
-                ),
-            ),
-        )
+    except CameraError as exc:
+        return _error(args, exc)
     payload = photo.report.as_dict()
     payload.update({"bytes": photo.size, "quality": photo.quality, "output": str(args.output)})
     payload["summary"] = str(
@@ -166,16 +157,27 @@ def run_make(args: argparse.Namespace) -> int:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write beside the target and rename, so a reader never sees half a photo."""
-    directory = path.resolve().parent
-    fd, temp = tempfile.mkstemp(prefix=".photo-", suffix=".part", dir=directory)
+    """Write beside the target and rename, so a reader never sees half a photo (CameraError if it can't)."""
+    try:
+        fd, temp = tempfile.mkstemp(prefix=".photo-", suffix=".part", dir=path.resolve().parent)
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _unwritable(path, exc) from None
         raise
+
+
+def _unwritable(path: Path, exc: OSError) -> CameraError:
+    return CameraError(
+        "output_unwritable",
+        Text(zh=f"无法写入 {path.name}：{exc.strerror}", en=f"cannot write {path.name}: {exc.strerror}"),
+    )
 
 
 def run_profiles(args: argparse.Namespace) -> int:
@@ -258,17 +260,8 @@ def run_live(args: argparse.Namespace) -> int:
     if args.output is not None:
         try:
             _write_atomically(args.output, photo.jpeg_bytes)
-        except OSError as exc:
-            return _error(
-                args,
-                CameraError(
-                    "output_unwritable",
-                    Text(
-                        zh=f"无法写入 {args.output.name}",
-                        en=f"cannot write {args.output.name}: {exc.strerror}",
-                    ),
-                ),
-            )
+        except CameraError as exc:
+            return _error(args, exc)
         payload["output"] = str(args.output)
     payload["summary"] = str(
         Text(

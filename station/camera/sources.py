@@ -70,6 +70,15 @@ class FrameSource:
     def mark_lost(self) -> None:
         self._set_state(SourceState.LOST)
 
+    def _pace(self) -> None:
+        """Release recorded frames (file, folder) at ``fps`` when ``live``, like a camera would."""
+        if not self.live:
+            return
+        delay = self._next_time - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self._next_time = max(self._next_time + 1.0 / self.fps, time.monotonic() - 1.0 / self.fps)
+
     def open(self) -> None:
         raise NotImplementedError
 
@@ -208,11 +217,7 @@ class VideoFileSource(_OpenCvSource):
         self._set_state(SourceState.OPEN)
 
     def read(self) -> np.ndarray | None:
-        if self.live:
-            delay = self._next_time - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            self._next_time = max(self._next_time + 1.0 / self.fps, time.monotonic() - 1.0 / self.fps)
+        self._pace()
         frame = self._grab()
         if frame is None and self.loop:
             # End of the pass: start again. A file that has gone away counts as an unplugged camera.
@@ -310,11 +315,7 @@ class ImageFolderSource(FrameSource):
         self._set_state(SourceState.OPEN)
 
     def read(self) -> np.ndarray | None:
-        if self.live:
-            delay = self._next_time - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            self._next_time = max(self._next_time + 1.0 / self.fps, time.monotonic() - 1.0 / self.fps)
+        self._pace()
         for _ in range(len(self._files)):
             if self._position >= len(self._files):
                 if not self.loop:
