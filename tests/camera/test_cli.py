@@ -140,3 +140,12 @@ def test_live_gives_up_on_a_subject_who_never_conforms(tmp_path, capsys):
 def test_live_rejects_a_bad_source_spec(capsys):
     code, out = run(["photo", "live", "--source", "floppy:a", "--json"], capsys)
     assert code == 2 and json.loads(out)["error"]["code"] == "source_spec_invalid"
+
+
+def test_make_into_a_missing_directory_is_a_clear_error(images, tmp_path, capsys):
+    target = tmp_path / "no-such-dir" / "p.jpg"
+    code, out = run(["photo", "make", str(images / "good.png"), "-o", str(target), "--json"], capsys)
+    assert code == 2
+    error = json.loads(out)["error"]
+    assert error["code"] == "output_unwritable" and "p.jpg" in error["message"]["zh"]
+    assert not target.parent.exists()
