@@ -44,30 +44,31 @@ def synthetic_wlt(seed: str) -> bytes:
     return out[:1024]
 
 
+def synthetic_chip(person: synthetic.SyntheticPerson, *, valid_until: date = date(2029, 3, 1)) -> ChipData:
+    """The resident card a synthetic person would carry, with its encoded text block and a synthetic WLT."""
+    chip = ChipData(
+        card_type="resident",
+        name=person.name,
+        name_en=None,
+        sex=person.sex,
+        nation=person.nation,
+        birth_date=person.birth_date,
+        address=person.address,
+        id_number=person.id_number,
+        issuer=person.issuer,
+        valid_from=date(2024, 3, 1),
+        valid_until=valid_until,
+        raw_text=b"",
+        raw_wlt=synthetic_wlt(person.id_number),
+    )
+    return chip.with_reader_data(raw_text=encode_text(chip))
+
+
 def synthetic_chips(
     count: int = 5, county_code6: str = "150102", seed: int = 0, birth_year: int = 2010
 ) -> list[ChipData]:
     """Resident-card ChipData for synthetic people (``sync.protocol.synthetic``, same seed → same people)."""
-    chips = []
-    for person in synthetic.people(count, county_code6, seed=seed, birth_year=birth_year):
-        issued = date(2024, 3, 1)
-        chip = ChipData(
-            card_type="resident",
-            name=person.name,
-            name_en=None,
-            sex=person.sex,
-            nation=person.nation,
-            birth_date=person.birth_date,
-            address=person.address,
-            id_number=person.id_number,
-            issuer=person.issuer,
-            valid_from=issued,
-            valid_until=date(2029, 3, 1),
-            raw_text=b"",
-            raw_wlt=synthetic_wlt(person.id_number),
-        )
-        chips.append(chip.with_reader_data(raw_text=encode_text(chip)))
-    return chips
+    return [synthetic_chip(p) for p in synthetic.people(count, county_code6, seed=seed, birth_year=birth_year)]
 
 
 @dataclass

@@ -25,8 +25,7 @@ from station.capture.workflow import State
 from station.commands.sync import StationSyncStore, build_engine, save_credentials
 from station.idcard import commands as cmd
 from station.idcard.card import ChipData
-from station.idcard.chiptext import encode_text
-from station.idcard.emulator import synthetic_wlt
+from station.idcard.emulator import synthetic_chip
 from station.idcard.frames import build_response
 from station.store.database import StationDatabase
 from sync.client.engine import Policy, SyncEngine
@@ -163,23 +162,7 @@ def _person(national_id: str) -> synthetic.SyntheticPerson:
 
 
 def chip_for(national_id: str) -> ChipData:
-    person = _person(national_id)
-    chip = ChipData(
-        card_type="resident",
-        name=person.name,
-        name_en=None,
-        sex=person.sex,
-        nation=person.nation,
-        birth_date=person.birth_date,
-        address=person.address,
-        id_number=person.id_number,
-        issuer=person.issuer,
-        valid_from=date(2024, 3, 1),
-        valid_until=date(2034, 3, 1),
-        raw_text=b"",
-        raw_wlt=synthetic_wlt(person.id_number),
-    )
-    return chip.with_reader_data(raw_text=encode_text(chip))
+    return synthetic_chip(_person(national_id), valid_until=date(2034, 3, 1))
 
 
 def card_file(path: Path, national_id: str) -> Path:
