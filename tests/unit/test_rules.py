@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 
 from station.domain import rules
 from station.domain.students import Student, StudentStatus, desk_decision
+from station.idcard.emulator import synthetic_chip
 from sync.protocol import synthetic
-
-
-@dataclass
-class Card:
-    card_type: str
-    name: str
-    sex: str
-    nation: str | None
-    birth_date: date
-    id_number: str
-    valid_from: date | None
-    valid_until: date | None
 
 
 @pytest.fixture
@@ -54,16 +43,8 @@ def student(person):
 
 @pytest.fixture
 def card(person):
-    return Card(
-        "resident",
-        person.name,
-        person.sex,
-        person.nation,
-        person.birth_date,
-        person.id_number,
-        date(2024, 1, 1),
-        date(2029, 1, 1),
-    )
+    """The card the simulated reader would read for this synthetic person (valid 2024-03-01 to 2029-03-01)."""
+    return synthetic_chip(person)
 
 
 def test_identical_data_has_no_difference(card, student):

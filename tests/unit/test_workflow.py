@@ -9,26 +9,10 @@ import pytest
 
 from station.capture.workflow import Desk, State, Station, WorkflowError
 from station.domain.students import Student, StudentStatus
+from station.idcard.emulator import synthetic_chip
 from sync.protocol import synthetic
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Card:
-    card_type: str
-    name: str
-    sex: str
-    nation: str | None
-    birth_date: date
-    id_number: str
-    valid_from: date | None
-    valid_until: date | None
-    raw_text: bytes = bytes(256)
-    raw_wlt: bytes = bytes(1024)
-    fingerprint: bytes | None = None
-    chip_serial: str | None = "0011223344556677"
-    sam_id: str | None = None
 
 
 @dataclass
@@ -82,21 +66,15 @@ def setup():
     for row in rows:
         row["status"] = "approved"
     students = [Student.from_feed(r) for r in rows]
+    # The cards the simulated reader would read for the same synthetic people (real ChipData, encoded text).
     people = {p.id_number: p for p in synthetic.people(5, "150121", seed=3, birth_year=2010)}
+    assert set(people) == {s.national_id for s in students}
     cards = [
-        Card(
-            "resident",
-            s.name,
-            s.sex,
-            s.nation,
-            s.birth_date,
-            s.national_id,
-            date(2024, 1, 1),
-            date(2034, 1, 1),
+        synthetic_chip(people[s.national_id], valid_until=date(2034, 1, 1)).with_reader_data(
+            chip_serial="0011223344556677"
         )
         for s in students
     ]
-    assert set(people) == {s.national_id for s in students}
     queue, sink = Queue(students), Sink()
     desk = Desk(Station("ST-01", "150121", 2026), queue, sink, clock=lambda: NOW)
     return desk, queue, sink, students, cards
