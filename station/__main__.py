@@ -1,8 +1,11 @@
 """The ``station`` command: every station function from a terminal, and the desk GUI.
 
 Subcommands are registered by the layer that owns them (``register(subparsers)`` in each module), so
-this file only assembles the parser, sets the language, and maps errors to exit codes:
-0 success, 1 a finding (invalid number, unhealthy station, no card...), 2 bad input or set-up.
+this file only assembles the parser, starts the run through the composition root (``station.app.boot``:
+logging, crash handling, configuration) and hands each command its ``Context``. It maps outcomes to
+exit codes: 0 success, 1 a finding (invalid number, unhealthy station, no card...), 2 bad input or
+set-up, 70 an unexpected internal error (a crash report is written and one sentence printed: no
+traceback ever reaches the officer).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import importlib
 import sys
 
 from station import __version__, i18n
+
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 # Which module registers each top-level command. Only the module of the command being run is
 # imported, so `station id check` does not pay for Qt, OpenCV or the database driver; help imports all.
@@ -78,10 +83,32 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    from station.app import boot
+    from station.errors import OfficerError
+
     try:
-        return int(handler(args) or 0)
+        context = boot()
+    except OfficerError as error:
+        sys.stderr.write(f"{error.sentence()}\n")
+        return error.exit_code
+    if args.lang:
+        i18n.set_language(args.lang)
+    try:
+        return int(handler(args, context) or 0)
     except KeyboardInterrupt:
         return 130
+    except OfficerError as error:
+        sys.stderr.write(f"{error.sentence()}\n")
+        return error.exit_code
+    except Exception as error:  # the last line of defence: a report, a sentence, no traceback
+        from station.crash import crash_sentence
+
+        crash = context.startup.crash
+        report = crash.handle(type(error), error, error.__traceback__, "MainThread") if crash else None
+        sys.stderr.write(f"{crash_sentence(report)}\n")
+        return EXIT_INTERNAL
+    finally:
+        context.close()
 
 
 if __name__ == "__main__":

@@ -1,22 +1,40 @@
-"""The composition root: one station's settings, encrypted store and desk workflow, wired together.
+"""The composition root: the one place where the station's parts are built and wired together.
 
-Both front ends start here: the GUI (``station gui`` / ``station demo``) and the command line
-(``station capture`` in a later issue). The adapters below give the pure desk workflow its ports on
-top of the store, so neither the workflow nor the widgets touch the database directly.
+Every front end starts here -- the desk (``station gui``, ``station demo``) and every command.
+``Startup`` runs the start-up in a fixed, logged order, as qutebrowser's ``app.py`` does:
+
+    logging → crash handling → configuration → store → devices → window
+
+(a command stops after the steps it needs). ``StationApp`` is one opened station: its settings, its
+encrypted store, the desk workflow's ports over that store, the card-reader and camera factories,
+and the sync engine with its single-flight lock. Nothing below this module builds any of these on
+its own, so the command line and the desk send the same bytes, read the same reader and refuse
+the same cards.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from station import config as station_config
+from station import i18n
 from station.capture.workflow import Desk, Station
+from station.config import Settings, StationConfig
+from station.crash import CrashHandler, Notifier
 from station.domain.records import CaptureRecord
 from station.domain.students import Student, StudentStatus
-from station.store import paths
+from station.log import close_logging, init_logging
 from station.store.database import StationDatabase
-from station.store.rows import QueuedStudent, RecordRow
+from station.store.rows import FeedItem, QueuedStudent, RecordRow
+from station.syncing import engine as sync_setup
+from sync.client.faultpoints import NO_FAULTS, FaultPoints
+
+log = logging.getLogger("station.app")
 
 # Outbox states in which a record still stands for the student (a rejected record does not).
 _LIVE_RECORD_STATES = ("pending", "inflight", "accepted")
@@ -24,6 +42,9 @@ _LIVE_RECORD_STATES = ("pending", "inflight", "accepted")
 
 def student_from_queue(row: QueuedStudent) -> Student:
     return Student.from_feed(row.feed_data())
+
+
+# --------------------------------------------------------------------------- the workflow's ports
 
 
 class StoreQueue:
@@ -56,19 +77,52 @@ class StoreSink:
 
     def save(self, record: CaptureRecord) -> None:
         self._database.records.save(RecordRow.from_capture(record))
+        log.info("record %s saved", record.record_id)
 
 
-@dataclass
+# --------------------------------------------------------------------------- one opened station
+
+
 class StationApp:
-    home: Path
-    config: station_config.StationConfig
-    database: StationDatabase
+    """One station, opened: settings, store, workflow ports, device factories, sync."""
+
+    def __init__(self, settings: Settings, database: StationDatabase) -> None:
+        self.settings = settings
+        self.database = database
+        self.faults = FaultPoints(settings.runtime.crash_at) if settings.runtime.crash_at else NO_FAULTS
 
     @classmethod
-    def open(cls, home: Path | None = None) -> StationApp:
-        """Open the station at ``home`` (STATION_HOME or the platform directory): typed errors if it can't."""
-        resolved = paths.station_home(home)
-        return cls(resolved, station_config.load(resolved), StationDatabase.open(resolved))
+    def open(cls, settings: Settings) -> StationApp:
+        """Open the station at ``settings.home``: typed errors (``StoreError``) if it can't."""
+        return cls(settings, StationDatabase.open(settings.home))
+
+    @property
+    def home(self) -> Path:
+        return self.settings.home
+
+    @property
+    def config(self) -> StationConfig:
+        return self.settings.station
+
+    @config.setter
+    def config(self, config: StationConfig) -> None:
+        """Use ``config`` from now on (what is built afterwards sees it; nothing is saved here)."""
+        self.settings = replace(self.settings, station=config)
+
+    def reload_config(self) -> StationConfig:
+        """Read ``config.json`` again (after ``station enroll`` or a settings change)."""
+        self.settings = replace(self.settings, station=station_config.load(self.home))
+        return self.config
+
+    # -- the desk workflow
+
+    def desk(self, clock: Callable[[], Any] | None = None) -> Desk:
+        config = self.config
+        station = Station(config.station_id, config.county_code6, config.entry_year)
+        desk = Desk(station, StoreQueue(self.database), StoreSink(self.database))
+        if clock is not None:
+            desk.clock = clock
+        return desk
 
     def queue_view(self) -> list[Student]:
         """The county queue as the desk shows it: approved students with a live record here are "captured"."""
@@ -85,12 +139,201 @@ class StationApp:
             for s in students
         ]
 
-    def desk(self, clock=None) -> Desk:
-        station = Station(self.config.station_id, self.config.county_code6, self.config.entry_year)
-        desk = Desk(station, StoreQueue(self.database), StoreSink(self.database))
-        if clock is not None:
-            desk.clock = clock
-        return desk
+    def load_queue(self, rows: list[dict], *, feed: str) -> int:
+        """Put pre-registration rows (the feed's ``data`` shape) into the queue; returns how many."""
+        items = [FeedItem(r["student_id"], seq, 1, "upsert", r) for seq, r in enumerate(rows, 1)]
+        return self.database.queue.apply_feed_page(items, None, feed=feed).upserted
+
+    # -- devices
+
+    def reader_opener(self) -> Callable[[], Any]:
+        """A zero-argument function opening the configured card reader (for the card-event thread)."""
+        from station.idcard.discovery import open_reader
+
+        spec, options = self.config.reader, discovery_options(self.settings)
+        return lambda: open_reader(spec, options)
+
+    def card_events(self) -> Any:
+        """The card-event stream of the configured reader (not started)."""
+        from station.idcard.events import CardEventStream
+
+        return CardEventStream(self.reader_opener())
+
+    def capture_session(self, on_autocapture: Callable[[Any], None] | None = None) -> Any:
+        """The camera session of the configured source and photo profile (not started)."""
+        from station.camera.opening import open_source
+        from station.camera.session import CaptureSession
+
+        return CaptureSession(
+            open_source(self.config.camera), self.config.photo_profile, on_autocapture=on_autocapture
+        )
+
+    # -- sync
+
+    def sync_engine(self, *, sleep: Callable[[float], None] = time.sleep) -> Any:
+        """This station's sync engine (``CredentialsMissing`` when not enrolled with a registry)."""
+        runtime = self.settings.runtime
+        return sync_setup.build_engine(
+            self.database,
+            self.config,
+            policy=sync_setup.policy_from(runtime),
+            timeouts=sync_setup.timeouts_from(runtime),
+            faults=self.faults,
+            sleep=sleep,
+        )
+
+    def sync_lock(self) -> Any:
+        return sync_setup.sync_lock(self.home)
 
     def close(self) -> None:
         self.database.close()
+
+    def __enter__(self) -> StationApp:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def discovery_options(settings: Settings) -> Any:
+    """Where reader discovery looks, from the settings (vendor libraries, serial ports)."""
+    from station.idcard.discovery import options_from
+
+    return options_from(settings.runtime)
+
+
+def store_health(settings: Settings) -> list[Any]:
+    """The store's own health items (``station.store.health``) for the station at ``settings.home``."""
+    from station.store import health
+
+    return health.health(settings.home)
+
+
+def create_station(settings: Settings) -> tuple[StationApp, str]:
+    """Set a new station up at ``settings.home``; returns it open with its recovery code (show once)."""
+    database, recovery_code = StationDatabase.create(settings.home)
+    log.info("station store created")
+    return StationApp(settings, database), recovery_code
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+def configure_process(settings: Settings) -> None:
+    """Hand the settings to the process-wide parts: language, data-file locations, detector model."""
+    from station.camera import faces, profiles
+    from sync.protocol import codes, resources
+
+    i18n.set_language(settings.language)
+    runtime = settings.runtime
+    resources.set_resources_dir(runtime.resources_dir)
+    codes.set_registering_kinds(runtime.registering_kinds)
+    profiles.set_profiles_dir(runtime.profiles_dir)
+    faces.set_default_model(runtime.yunet_model)
+
+
+@dataclass
+class Startup:
+    """The start-up sequence; each step is logged with its duration, in this order only."""
+
+    settings: Settings
+    crash: CrashHandler | None = None
+    app: StationApp | None = None
+    steps: list[str] | None = None
+
+    def _step(self, name: str, action: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        result = action()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        (self.steps if self.steps is not None else []).append(name)
+        log.info("start-up: %s (%.0f ms)", name, elapsed_ms)
+        return result
+
+    def logging(self) -> Startup:
+        self.steps = []
+        init_logging(self.settings.home, self.settings.log_level)
+        self.steps.append("logging")
+        log.info("start-up: logging (station home set, level %s)", self.settings.log_level)
+        return self
+
+    def crash_handling(self, notify: Notifier | None = None) -> Startup:
+        def install() -> CrashHandler:
+            handler = CrashHandler(self.settings.home, notify)
+            handler.install()
+            earlier = handler.previous_native_crash()
+            if earlier is not None:
+                log.warning("an earlier run crashed natively; report %s", earlier.name)
+            return handler
+
+        self.crash = self._step("crash handling", install)
+        return self
+
+    def configuration(self) -> Startup:
+        self._step("configuration", lambda: configure_process(self.settings))
+        return self
+
+    def store(self) -> StationApp:
+        self.app = self._step("store", lambda: StationApp.open(self.settings))
+        return self.app
+
+    def devices(self, build: Callable[[StationApp], Any]) -> Any:
+        assert self.app is not None, "the store opens before the devices"
+        return self._step("devices", lambda: build(self.app))
+
+    def window(self, build: Callable[[], Any]) -> Any:
+        return self._step("window", build)
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+class Context:
+    """What a command is handed: the settings and the ways to open (or create) the station.
+
+    ``main`` builds it after the logging, crash-handling and configuration steps; the store opens
+    only when a command asks for it.
+    """
+
+    def __init__(self, startup: Startup) -> None:
+        self.startup = startup
+
+    @property
+    def settings(self) -> Settings:
+        return self.startup.settings
+
+    def open_station(self) -> StationApp:
+        return self.startup.store()
+
+    def create_station(self) -> tuple[StationApp, str]:
+        app, code = create_station(self.settings)
+        self.startup.app = app
+        return app, code
+
+    def with_home(self, home: Path) -> Context:
+        """The same run pointed at another station home (the demo's), its settings loaded from there."""
+        settings = replace(self.settings, runtime=replace(self.settings.runtime, home=Path(home)))
+        settings = replace(settings, station=station_config.load(Path(home)))
+        startup = Startup(settings, crash=self.startup.crash, steps=self.startup.steps)
+        init_logging(settings.home, settings.log_level)
+        if startup.crash is not None:
+            startup.crash.home = settings.home
+        configure_process(settings)
+        return Context(startup)
+
+    def reload(self) -> Context:
+        return self.with_home(self.settings.home)
+
+    def close(self) -> None:
+        """End the run: the station closes, the hooks are given back, the log file is closed."""
+        if self.startup.app is not None:
+            self.startup.app.close()
+        if self.startup.crash is not None:
+            self.startup.crash.uninstall()
+        close_logging()
+
+
+def boot(environ: Mapping[str, str] | None = None, *, notify: Notifier | None = None) -> Context:
+    """Logging, crash handling and configuration for one run; the store and devices follow on demand."""
+    settings = station_config.load_settings(environ)
+    startup = Startup(settings).logging().crash_handling(notify).configuration()
+    return Context(startup)

@@ -1,18 +1,17 @@
 """Officer-facing text in two languages.
 
 Every message an officer reads is a ``Text`` carrying Simplified Chinese (the default) and English.
-``str(text)`` renders it in the station's language, chosen once per process from the ``STATION_LANG``
-environment variable or the configuration (``zh`` or ``en``). Domain code builds ``Text`` values and
+``str(text)`` renders it in the station's language, chosen once per process at start-up from the
+settings (``station.config``: ``STATION_LANG`` or the station's configured language, ``zh`` or ``en``). Domain code builds ``Text`` values and
 never formats for a language itself, so the same error reads right in the CLI, the GUI and the logs.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 _SUPPORTED = ("zh", "en")
-_language = os.environ.get("STATION_LANG", "zh") if os.environ.get("STATION_LANG") in _SUPPORTED else "zh"
+_language = "zh"
 
 
 def set_language(language: str) -> None:

@@ -11,6 +11,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
+@pytest.fixture(autouse=True)
+def _private_station_home(tmp_path_factory, monkeypatch):
+    """Every test has a throwaway STATION_HOME: nothing (logs, crash reports) lands in a real one."""
+    monkeypatch.setenv("STATION_HOME", str(tmp_path_factory.mktemp("default-home")))
+
+
 @pytest.fixture
 def station_home(tmp_path, monkeypatch):
     """A fresh station data directory, as STATION_HOME points the station at it."""

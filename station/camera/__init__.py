@@ -27,6 +27,7 @@ from station.camera.errors import (
     ProfileError,
     SourceError,
 )
+from station.camera.opening import open_source
 from station.camera.photo import CaptureInfo, PhotoResult, make_photo
 from station.camera.profiles import Profile, available_profiles, load_profile
 from station.camera.quality import Check, QualityReport, Thresholds, analyze, thresholds_from
@@ -40,7 +41,6 @@ from station.camera.sources import (
     SourceState,
     StreamSource,
     VideoFileSource,
-    open_source,
 )
 
 __all__ = [

@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from station.camera.errors import CameraError, NotConforming
+from station.camera.opening import open_source
 from station.camera.photo import make_photo
 from station.camera.profiles import available_profiles, load_profile
 from station.camera.quality import QualityReport, analyze
 from station.camera.session import CaptureSession
-from station.camera.sources import STATE_MESSAGES, SourceState, open_source, read_image
+from station.camera.sources import STATE_MESSAGES, SourceState, read_image
 from station.i18n import Text
 
 _MARKS = {"pass": "✔", "warn": "!", "fail": "✘", "skipped": "-"}
@@ -109,7 +110,7 @@ def _load(args: argparse.Namespace):
     return profile, image
 
 
-def run_check(args: argparse.Namespace) -> int:
+def run_check(args: argparse.Namespace, ctx) -> int:
     try:
         profile, image = _load(args)
         report = analyze(image, profile, background=args.backdrop)
@@ -125,7 +126,7 @@ def run_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def run_make(args: argparse.Namespace) -> int:
+def run_make(args: argparse.Namespace, ctx) -> int:
     try:
         profile, image = _load(args)
         photo = make_photo(image, profile, background=args.backdrop)
@@ -180,7 +181,7 @@ def _unwritable(path: Path, exc: OSError) -> CameraError:
     )
 
 
-def run_profiles(args: argparse.Namespace) -> int:
+def run_profiles(args: argparse.Namespace, ctx) -> int:
     rows = []
     for name in available_profiles():
         try:
@@ -200,7 +201,7 @@ def run_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_live(args: argparse.Namespace) -> int:
+def run_live(args: argparse.Namespace, ctx) -> int:
     """Drive a CaptureSession from the terminal: state changes and guidance, then the photo."""
 
     try:

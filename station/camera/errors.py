@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+from station.errors import OfficerError
 from station.i18n import Text
 
 
-class CameraError(Exception):
+class CameraError(OfficerError):
     """Base of every error raised by ``station.camera``.
 
     ``code`` is stable and machine-readable; ``message`` is what the officer reads. The exception
     text never contains personal data (no names, numbers or pixels), so it is safe to log.
     """
 
-    def __init__(self, code: str, message: Text) -> None:
-        super().__init__(f"{code}: {message.en}")
-        self.code = code
-        self.message = message
+    def __init__(self, code: str, message: Text, *, fix: Text | None = None) -> None:
+        super().__init__(message, code=code, fix=fix)
 
 
 class SourceError(CameraError):

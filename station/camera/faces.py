@@ -23,7 +23,6 @@ from station.camera.errors import CameraError
 from station.i18n import Text
 
 DETECT_WIDTH = 480
-YUNET_ENV = "STATION_YUNET_MODEL"
 Point = tuple[float, float]
 
 
@@ -242,9 +241,18 @@ class YuNetFaceDetector:
         return faces
 
 
+_default_model: Path | None = None
+
+
+def set_default_model(model_path: str | Path | None) -> None:
+    """The YuNet model to use when none is passed (the settings' ``STATION_YUNET_MODEL``)."""
+    global _default_model
+    _default_model = Path(model_path) if model_path else None
+
+
 def create_detector(model_path: str | Path | None = None) -> FaceDetector:
-    """YuNet when a model path is given (or ``STATION_YUNET_MODEL`` is set), else the Haar cascades."""
-    path = model_path or os.environ.get(YUNET_ENV)
+    """YuNet when a model path is given or configured, else the Haar cascades OpenCV ships."""
+    path = model_path or _default_model
     if path:
         return YuNetFaceDetector(path)
     return HaarFaceDetector()

@@ -19,7 +19,6 @@ from station.i18n import Text
 
 SCHEMA = 1
 DEFAULT_PROFILE = "moe-480"
-_PROFILES_ENV = "STATION_PROFILES_DIR"
 
 
 @dataclass(frozen=True)
@@ -77,11 +76,19 @@ class Profile:
         return self.backgrounds[key]
 
 
+_profiles_dir: Path | None = None
+
+
+def set_profiles_dir(directory: Path | None) -> None:
+    """Use the profiles in ``directory`` (the settings' ``STATION_PROFILES_DIR``); None: the shipped ones."""
+    global _profiles_dir
+    _profiles_dir = Path(directory) if directory is not None else None
+
+
 def profiles_dir() -> Path:
-    """Where the profile files live: ``STATION_PROFILES_DIR`` or the repository's resources."""
-    override = os.environ.get(_PROFILES_ENV)
-    if override:
-        return Path(override)
+    """Where the profile files live: the configured directory or the project's resources."""
+    if _profiles_dir is not None:
+        return _profiles_dir
     return Path(__file__).resolve().parents[2] / "resources" / "profiles"
 
 

@@ -2,10 +2,8 @@
 
 A source opens, hands out BGR frames one at a time and closes. It never buffers: pacing and dropping
 are the capture thread's job. ``state`` tells whether it is open, lost (unplugged / stream down: the
-capture thread keeps reopening it) or ended (a file without looping). Specs accepted by
-``open_source``: ``camera:0``, ``camera:NAME`` (Linux: matched against the V4L2 device name),
-``file:PATH``, ``folder:PATH``, ``url:rtsp://...`` (any URL OpenCV's FFmpeg backend reads) and
-``sim`` / ``sim:1920x1080``.
+capture thread keeps reopening it) or ended (a file without looping). ``station.camera.opening``
+builds a source from a setting such as ``camera:0`` or ``url:rtsp://...``.
 """
 
 from __future__ import annotations
@@ -334,29 +332,3 @@ class ImageFolderSource(FrameSource):
     def close(self) -> None:
         self._files = []
         self._set_state(SourceState.CLOSED)
-
-
-def open_source(spec: str) -> FrameSource:
-    """Build (not open) a source from a spec string such as ``camera:0`` or ``file:/tmp/a.avi``."""
-    kind, _, rest = spec.partition(":")
-    if kind == "camera":
-        return CameraSource(int(rest) if rest.isdigit() else rest or 0)
-    if kind == "file" and rest:
-        return VideoFileSource(rest)
-    if kind == "folder" and rest:
-        return ImageFolderSource(rest)
-    if kind == "url" and rest:
-        return StreamSource(rest)
-    if kind == "sim":
-        from station.camera.simulated import SimulatedCamera  # needs scikit-image
-
-        if rest:
-            width, _, height = rest.partition("x")
-            if width.isdigit() and height.isdigit():
-                return SimulatedCamera(size=(int(width), int(height)))
-        else:
-            return SimulatedCamera()
-    raise SourceError(
-        "source_spec_invalid",
-        Text(zh=f"无法识别的视频源:{spec}", en=f"unrecognised frame source: {spec}"),
-    )

@@ -29,6 +29,7 @@ from typing import Protocol
 from station.domain import rules
 from station.domain.records import CaptureRecord, ChipEvidence
 from station.domain.students import DeskDecision, Student, desk_decision
+from station.errors import OfficerError
 from station.i18n import Text
 
 
@@ -79,10 +80,11 @@ class RecordSink(Protocol):
         """Commit the record and its outbox entry in one transaction, or raise."""
 
 
-class WorkflowError(Exception):
-    def __init__(self, message: Text) -> None:
-        super().__init__(message.en)
-        self.message = message
+class WorkflowError(OfficerError):
+    """A desk action not possible in the current step, or a photo the rules do not let through."""
+
+    code = "workflow"
+    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,16 @@ class Desk:
 
     def accept(self, operator: str) -> CaptureRecord:
         """Save the capture as an immutable record; the state becomes SAVED only after the commit."""
+        record = self.prepare_record(operator)
+        self.sink.save(record)  # raises on failure: the state stays REVIEW and nothing is shown as saved
+        return self.record_saved(record)
+
+    def prepare_record(self, operator: str) -> CaptureRecord:
+        """The immutable record the reviewed capture becomes (nothing is saved yet).
+
+        The GUI saves it off its own thread and calls ``record_saved`` once the store has committed;
+        the state stays REVIEW until then.
+        """
         self._expect(State.REVIEW)
         assert self.card is not None and self.student is not None and self.photo is not None
         card, student, photo = self.card, self.student, self.photo
@@ -189,7 +201,7 @@ class Desk:
             if self.decision and self.decision.is_recapture
             else None
         )
-        record = CaptureRecord.new(
+        return CaptureRecord.new(
             student_id=student.student_id,
             national_id=student.national_id,
             station_id=self.station.station_id,
@@ -212,7 +224,10 @@ class Desk:
             supersedes=supersedes,
             officer_note=self.officer_note,
         )
-        self.sink.save(record)  # raises on failure: the state stays REVIEW and nothing is shown as saved
+
+    def record_saved(self, record: CaptureRecord) -> CaptureRecord:
+        """The store committed ``record`` (prepared from this review): the capture is SAVED."""
+        self._expect(State.REVIEW)
         self.saved = record
         self.state = State.SAVED
         return record

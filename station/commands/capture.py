@@ -17,7 +17,6 @@ from pathlib import Path
 
 from station.commands.output import fail, print_json
 from station.i18n import Text
-from sync.client.faultpoints import faultpoint
 
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
@@ -42,15 +41,14 @@ def _out(args, code: int, data: dict, text: Text | str) -> int:  # type: ignore[
     return code
 
 
-def run(args) -> int:  # type: ignore[no-untyped-def]
-    from station.app import StationApp
+def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
     from station.camera.errors import CameraError, NotConforming
     from station.camera.photo import make_photo
     from station.camera.sources import read_image
     from station.capture.workflow import State, WorkflowError
+    from station.errors import OfficerError
     from station.idcard.chiptext import parse_saved
     from station.idcard.errors import IdCardError
-    from station.store.errors import StoreError
 
     try:
         card = parse_saved(args.card.read_bytes())
@@ -66,10 +64,7 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     image = read_image(args.photo)
     if image is None:
         return fail(Text("无法读取照片文件。", "Cannot read the photo file."))
-    try:
-        app = StationApp.open()
-    except StoreError as error:
-        return fail(error.message)
+    app = ctx.open_station()
     try:
         if not app.config.enrolled:
             return fail(
@@ -113,10 +108,10 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
         except WorkflowError as error:
             data = {"ok": False, "state": str(desk.state), "message": error.message.as_dict()}
             return _out(args, 1, data, error.message)
-        except StoreError as error:
+        except OfficerError as error:  # the store refused (disk full, damaged): nothing was saved
             data = {"ok": False, "error_code": error.code, "message": error.message.as_dict()}
-            return _out(args, 2, data, error.message)
-        faultpoint("after_capture_commit")
+            return _out(args, 2, data, error.sentence())
+        app.faults.reached("after_capture_commit")
         data = {
             "ok": True,
             "state": "saved",

@@ -35,29 +35,26 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def demo_home() -> Path:
-    override = os.environ.get("STATION_HOME")
-    return (
-        Path(override)
-        if override
-        else Path(platformdirs.user_data_dir("capture-station-demo", appauthor=False))
-    )
+def demo_home(settings) -> Path:  # type: ignore[no-untyped-def]
+    """The station home the settings name (STATION_HOME), else a demo directory of its own."""
+    given = settings.runtime.home
+    return Path(given) if given else Path(platformdirs.user_data_dir("capture-station-demo", appauthor=False))
 
 
-def setup_demo_station(home: Path, students: int, *, card_cycle_seconds: float = 8.0) -> str | None:
-    """Create the demo station at ``home`` unless it exists; return the recovery code when created.
+def setup_demo_station(settings, students: int, *, card_cycle_seconds: float = 8.0) -> str | None:  # type: ignore[no-untyped-def]
+    """Create the demo station at ``settings.home`` unless it exists; return the recovery code when created.
 
     The simulated reader serves the same synthetic people as the queue (same seed, county and year).
     """
-    from station.store.database import StationDatabase
-    from station.store.rows import FeedItem
+    from station.app import create_station
     from sync.protocol import synthetic
 
+    home = settings.home
     if (home / "station.db").exists():
         return None
     year = date.today().year
-    database, recovery_code = StationDatabase.create(home)
-    try:
+    app, recovery_code = create_station(settings)
+    with app:
         station_config.save(
             station_config.StationConfig(
                 station_id=DEMO_STATION,
@@ -72,19 +69,15 @@ def setup_demo_station(home: Path, students: int, *, card_cycle_seconds: float =
             home,
         )
         rows = synthetic.preregistrations(students, DEMO_COUNTY, seed=DEMO_SEED, entry_year=year)
-        items = [FeedItem(r["student_id"], seq, 1, "upsert", r) for seq, r in enumerate(rows, 1)]
-        database.queue.apply_feed_page(items, None, feed="demo")
-    finally:
-        database.close()
+        app.load_queue(rows, feed="demo")
     return recovery_code
 
 
-def run(args) -> int:
-    from station.app import StationApp
-
-    home = demo_home()
-    os.environ["STATION_HOME"] = str(home)
-    recovery_code = setup_demo_station(home, args.students)
+def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
+    home = demo_home(ctx.settings)
+    ctx = ctx.with_home(home)
+    recovery_code = setup_demo_station(ctx.settings, args.students)
+    ctx = ctx.reload()  # the demo's settings, now saved
     if recovery_code is not None:
         print(Text("已创建演示采集站：{home}", "Demo station created in {home}").format(home=home))
         print(
@@ -92,8 +85,7 @@ def run(args) -> int:
                 "恢复码（仅显示一次，演示用）：{code}", "Recovery code (shown once; demo only): {code}"
             ).format(code=recovery_code)
         )
-    app = StationApp.open(home)
-    try:
+    with ctx.open_station() as app:
         students = app.database.queue.list()
         by_class = Counter((s.school_name, s.class_no) for s in students)
         by_status = Counter(s.status for s in students)
@@ -111,8 +103,6 @@ def run(args) -> int:
             )
         else:
             _print_queue(app, students, by_class, by_status)
-    finally:
-        app.close()
     if args.no_gui or not _has_screen():
         if not args.no_gui:
             print(
@@ -121,10 +111,10 @@ def run(args) -> int:
                 )
             )
         return 0
-    from station.commands.gui import launch
+    from station.ui.desk_app import run_desk
 
     # The demo runs as a demo officer without a log-in; `station gui` asks for one.
-    return launch(StationApp.open(home), "demo", seconds=args.seconds, screenshot=args.screenshot)
+    return run_desk(ctx, operator="demo", seconds=args.seconds, screenshot=args.screenshot)
 
 
 def _print_queue(app, students, by_class, by_status) -> None:

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from station import config as station_config
 from station.commands.output import print_json
+from station.config import Settings
 from station.domain import rules
 from station.i18n import Text
-from station.store import paths
 
 # A clock earlier than this build cannot be right; capture times would be wrong and deadlines misjudged.
 EARLIEST_PLAUSIBLE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -44,16 +43,16 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def checks() -> list[Callable[[], list[CheckItem]]]:
+def checks() -> list[Callable[[Settings], list[CheckItem]]]:
     """Every check in the order an administrator would work through them."""
     return [check_configuration, check_database, check_clock, check_deadline, *_device_checks()]
 
 
-def run(args) -> int:
+def run(args, ctx) -> int:
     items: list[CheckItem] = []
     for check in checks():
         try:
-            items.extend(check())
+            items.extend(check(ctx.settings))
         except Exception as error:  # doctor must finish its list whatever one check does
             items.append(
                 CheckItem(
@@ -98,8 +97,8 @@ def run(args) -> int:
     return 0 if healthy else 1
 
 
-def check_configuration() -> list[CheckItem]:
-    config = station_config.load()
+def check_configuration(settings: Settings) -> list[CheckItem]:
+    config = settings.station
     if config.enrolled:
         return [
             CheckItem(
@@ -126,17 +125,17 @@ def check_configuration() -> list[CheckItem]:
     ]
 
 
-def check_database() -> list[CheckItem]:
-    from station.store import health
+def check_database(settings: Settings) -> list[CheckItem]:
+    from station.app import store_health
 
-    return [_from_store(item) for item in health.health(paths.station_home())]
+    return [_from_store(item) for item in store_health(settings)]
 
 
 def _from_store(item) -> CheckItem:
     return CheckItem(item.name, Status(str(item.status)), item.title, item.detail, item.fix)
 
 
-def check_clock() -> list[CheckItem]:
+def check_clock(settings: Settings) -> list[CheckItem]:
     now = datetime.now(UTC)
     local = now.astimezone(rules.CHINA_STANDARD_TIME)
     detail = Text(f"北京时间 {local:%Y-%m-%d %H:%M}", f"China Standard Time {local:%Y-%m-%d %H:%M}")
@@ -156,23 +155,24 @@ def check_clock() -> list[CheckItem]:
     return [CheckItem("clock", Status.OK, Text("系统时钟", "clock"), detail)]
 
 
-def check_deadline() -> list[CheckItem]:
-    config = station_config.load()
+def check_deadline(settings: Settings) -> list[CheckItem]:
+    config = settings.station
     today = rules.today_in_china()
     notice = rules.deadline_notice(today, config.entry_year)
     status = Status.OK if rules.days_left(today, config.entry_year) > 0 else Status.WARN
     return [CheckItem("deadline", status, Text("注册截止", "deadline"), notice)]
 
 
-def _device_checks() -> list[Callable[[], list[CheckItem]]]:
+def _device_checks() -> list[Callable[[Settings], list[CheckItem]]]:
     """Reader and camera checks, from the device layers that know how to look."""
     return [check_reader, check_camera]
 
 
-def check_reader() -> list[CheckItem]:
+def check_reader(settings: Settings) -> list[CheckItem]:
+    from station.app import discovery_options
     from station.idcard.discovery import list_readers
 
-    spec = station_config.load().reader
+    spec = settings.station.reader
     title = Text("身份证读卡器", "ID card reader")
     if spec.startswith("sim"):
         return [
@@ -189,7 +189,7 @@ def check_reader() -> list[CheckItem]:
         ]
     if spec != "auto":
         return [CheckItem("reader", Status.OK, title, Text(f"已配置：{spec}", f"configured: {spec}"))]
-    found = list_readers()
+    found = list_readers(discovery_options(settings))
     if not found:
         return [
             CheckItem(
@@ -212,13 +212,13 @@ def check_reader() -> list[CheckItem]:
     ]
 
 
-def check_camera() -> list[CheckItem]:
+def check_camera(settings: Settings) -> list[CheckItem]:
     import threading
 
     from station.camera.errors import CameraError
-    from station.camera.sources import open_source
+    from station.camera.opening import open_source
 
-    spec = station_config.load().camera
+    spec = settings.station.camera
     title = Text("摄像头", "camera")
     if spec.startswith("sim"):
         return [

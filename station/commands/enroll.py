@@ -1,8 +1,8 @@
 """``station enroll FILE``: import the enrollment file written by ``sync-registry enroll``.
 
 The registry URL, county, station id and photo profile go into ``config.json``; the CA, the client
-certificate and its private key go into the encrypted station database (``sync_state`` rows named
-``credential:*``), never into a plaintext file of the station. The key is checked against the
+certificate and its private key go among the encrypted station database's secrets
+(``station.syncing.credentials``), never into a plaintext file of the station. The key is checked against the
 certificate before anything is saved (an in-memory TLS context is built from them). The enrollment
 file itself holds the key in plaintext: ``--remove-file`` deletes it once imported, otherwise the
 command reminds the officer to delete it. A station that already holds records of another station
@@ -12,13 +12,12 @@ id is not re-enrolled under a new id (its records would no longer match its cert
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 from station import config as station_config
-from station.commands.output import fail, print_json
+from station.commands.output import print_json
+from station.errors import OfficerError
 from station.i18n import Text
-from station.store import paths
 from sync.client.errors import FatalSyncError
 from sync.client.tlsmaterial import Credentials, client_context
 from sync.protocol import codes
@@ -28,11 +27,9 @@ FORMAT = "capture-station-enrollment"
 _REQUIRED = ("registry_url", "county", "station_id", "ca_pem", "cert_pem", "key_pem")
 
 
-class EnrollmentInvalid(Exception):
+class EnrollmentInvalid(OfficerError):
     def __init__(self, code: str, message: Text) -> None:
-        super().__init__(message.en)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
 
 def read_enrollment(path: Path) -> dict:
@@ -76,10 +73,9 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.set_defaults(handler=run)
 
 
-def run(args) -> int:  # type: ignore[no-untyped-def]
-    from station.commands.sync import save_credentials
-    from station.store.database import StationDatabase
-    from station.store.errors import StoreError
+def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
+    from station.app import StationApp
+    from station.syncing.credentials import save_credentials
 
     try:
         raw = read_enrollment(args.file)
@@ -93,43 +89,38 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
             "bad_credentials",
             Text("证书与私钥不匹配或无法读取。", "The certificate and key do not match or cannot be read."),
         )
-    home = paths.station_home()
+    settings = ctx.settings
     recovery_code = None
-    try:
-        config = station_config.load(home)
-        if (home / paths.DATABASE_FILE).exists():
-            database = StationDatabase.open(home)
-        else:
-            database, recovery_code = StationDatabase.create(home)
-        try:
-            if (
-                config.station_id
-                and config.station_id != raw["station_id"]
-                and database.outbox.counts()
-                != {s: 0 for s in ("pending", "inflight", "accepted", "rejected", "conflict")}
-            ):
-                return _refuse(
-                    args,
-                    "other_station",
-                    Text(
-                        "本机已保存站号 {old} 的记录，不能改为 {new}。",
-                        "This machine holds records of station {old}; it cannot become {new}.",
-                    ).format(old=config.station_id, new=raw["station_id"]),
-                )
-            save_credentials(database, credentials)
-            database.audit.append("enroll", detail={"station_id": raw["station_id"], "county": raw["county"]})
-        finally:
-            database.close()
-        config = replace(
-            config,
-            station_id=raw["station_id"],
-            county_code6=raw["county"],
-            registry_url=raw["registry_url"].rstrip("/"),
-            photo_profile=raw.get("photo_profile") or config.photo_profile,
-        )
-        station_config.save(config, home)
-    except (StoreError, station_config.ConfigError) as error:
-        return fail(error.message)
+    config = settings.station
+    app: StationApp
+    if (settings.home / "station.db").exists():
+        app = ctx.open_station()
+    else:
+        app, recovery_code = ctx.create_station()
+    with app:
+        if (
+            config.station_id
+            and config.station_id != raw["station_id"]
+            and app.database.outbox.counts() != {s: 0 for s in ("pending", "inflight", "accepted", "rejected", "conflict")}
+        ):
+            return _refuse(
+                args,
+                "other_station",
+                Text(
+                    "本机已保存站号 {old} 的记录，不能改为 {new}。",
+                    "This machine holds records of station {old}; it cannot become {new}.",
+                ).format(old=config.station_id, new=raw["station_id"]),
+            )
+        save_credentials(app.database, credentials)
+        app.database.audit.append("enroll", detail={"station_id": raw["station_id"], "county": raw["county"]})
+    config = station_config.update(
+        config,
+        station_id=raw["station_id"],
+        county_code6=raw["county"],
+        registry_url=raw["registry_url"].rstrip("/"),
+        photo_profile=raw.get("photo_profile") or config.photo_profile,
+    )
+    station_config.save(config, settings.home)
     removed = False
     if args.remove_file:
         Path(args.file).unlink(missing_ok=True)
@@ -173,4 +164,4 @@ def _refuse(args, code: str, message: Text) -> int:  # type: ignore[no-untyped-d
     if args.json:
         print_json({"ok": False, "error_code": code, "message": message.as_dict()})
         return 2
-    return fail(message)
+    raise EnrollmentInvalid(code, message)

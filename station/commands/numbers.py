@@ -24,7 +24,7 @@ def register(subparsers) -> None:
     parse.set_defaults(handler=parse_regnos)
 
 
-def check_ids(args) -> int:
+def check_ids(args, ctx) -> int:
     results = []
     for raw in args.numbers:
         try:
@@ -56,7 +56,7 @@ def check_ids(args) -> int:
     return 0 if all(r["valid"] for r in results) else 1
 
 
-def parse_regnos(args) -> int:
+def parse_regnos(args, ctx) -> int:
     results = []
     for raw in args.numbers:
         try:

@@ -36,25 +36,14 @@ def _password(args) -> str | None:
     return first
 
 
-def add_operator(args) -> int:
-    from station.app import StationApp
-    from station.store.errors import StoreError
-
+def add_operator(args, ctx) -> int:
     password = _password(args)
     if password is None:
         return fail(Text("两次输入的密码不一致。", "The two passwords differ."))
-    try:
-        app = StationApp.open()
-    except StoreError as error:
-        return fail(error.message)
-    try:
+    with ctx.open_station() as app:
         operator = app.database.operators.create(
             args.username, password, role=args.role, display_name=args.display_name, created_by="cli"
         )
-    except StoreError as error:
-        return fail(error.message)
-    finally:
-        app.close()
     print(
         Text("已添加 {name}（{role}）。", "Added {name} ({role}).").format(
             name=operator.username, role=operator.role
@@ -63,18 +52,9 @@ def add_operator(args) -> int:
     return 0
 
 
-def list_operators(args) -> int:
-    from station.app import StationApp
-    from station.store.errors import StoreError
-
-    try:
-        app = StationApp.open()
-    except StoreError as error:
-        return fail(error.message)
-    try:
+def list_operators(args, ctx) -> int:
+    with ctx.open_station() as app:
         operators = app.database.operators.list()
-    finally:
-        app.close()
     if args.json:
         print_json(
             [{"username": o.username, "display_name": o.display_name, "role": o.role} for o in operators]

@@ -7,18 +7,9 @@ printed: records are named by their ids and the student's registry id.
 
 from __future__ import annotations
 
-from station.commands.output import fail, print_json
+from station.commands.output import print_json
 from station.i18n import Text, current_language
-
-REJECTION_REASONS = {
-    "NOT_APPROVED": Text("不在本县已审核名单中", "not approved in this county"),
-    "WITHDRAWN": Text("已撤销/转出/休学", "withdrawn, transferred or suspended"),
-    "CAPTURED_AT_ZHONGKAO": Text("中考时已采集", "captured at 中考"),
-    "ID_MISMATCH": Text("证件信息与预注册不符", "chip data differs from the pre-registration"),
-    "ALREADY_REGISTERED": Text("本年度已在其他学校注册", "already registered this season"),
-    "DEADLINE_PASSED": Text("超过注册截止时间", "past the registration deadline"),
-    "SERIALS_EXHAUSTED": Text("本县考籍号已用完", "the county's serials are used up"),
-}
+from station.syncing.messages import REJECTION_REASONS
 
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
@@ -29,8 +20,8 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
 
 
 def collect(app, limit: int = 200) -> dict:  # type: ignore[no-untyped-def]
-    from station.commands.sync import load_credentials
     from station.domain import rules
+    from station.syncing.credentials import load_credentials
 
     db = app.database
     counts = db.outbox.counts()
@@ -76,18 +67,9 @@ def collect(app, limit: int = 200) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
-def run(args) -> int:  # type: ignore[no-untyped-def]
-    from station.app import StationApp
-    from station.store.errors import StoreError
-
-    try:
-        app = StationApp.open()
-    except StoreError as error:
-        return fail(error.message)
-    try:
+def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
+    with ctx.open_station() as app:
         data = collect(app, args.limit)
-    finally:
-        app.close()
     if args.json:
         print_json(data)
         return 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from station.i18n import Text
 from station.idcard.card import ChipData
 from station.idcard.chiptext import parse_saved
-from station.idcard.discovery import list_readers, open_reader
+from station.idcard.discovery import DiscoveryOptions, list_readers, open_reader, options_from
 from station.idcard.errors import IdCardError, NoCardError, NoReaderError
 from station.idcard.events import CardEventStream
 from station.idcard.wlt import WltDecoder, photo_for
@@ -63,8 +63,12 @@ def _show(chip: ChipData, args: argparse.Namespace) -> None:
             sys.stdout.write(f"{Text(zh=zh, en=en)}: {shown}\n")
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    infos = list_readers()
+def discovery_options(settings) -> DiscoveryOptions:  # type: ignore[no-untyped-def]
+    return options_from(settings.runtime)
+
+
+def cmd_list(args: argparse.Namespace, ctx) -> int:
+    infos = list_readers(discovery_options(ctx.settings))
     if args.json:
         _out([info.as_dict() for info in infos])
     else:
@@ -76,10 +80,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_once(spec: str, timeout: float, fingerprint: bool = False, poll: float = 0.2) -> ChipData:
+def read_once(
+    spec: str,
+    timeout: float,
+    fingerprint: bool = False,
+    poll: float = 0.2,
+    options: DiscoveryOptions | None = None,
+) -> ChipData:
     """Wait up to ``timeout`` for a card on ``spec`` and read it."""
     deadline = time.monotonic() + timeout
-    reader = open_reader(spec)
+    reader = open_reader(spec, options)
     try:
         reader.open()
         while True:
@@ -94,9 +104,9 @@ def read_once(spec: str, timeout: float, fingerprint: bool = False, poll: float 
         reader.close()
 
 
-def cmd_read(args: argparse.Namespace) -> int:
+def cmd_read(args: argparse.Namespace, ctx) -> int:
     try:
-        chip = read_once(args.reader, args.timeout, args.fingerprint)
+        chip = read_once(args.reader, args.timeout, args.fingerprint, options=discovery_options(ctx.settings))
     except IdCardError as error:
         return _fail(error, args.json)
     _show(chip, args)
@@ -121,7 +131,7 @@ def _write_photo(chip: ChipData, args: argparse.Namespace) -> None:
         sys.stderr.write(f"{photo.reason}\n")
 
 
-def cmd_parse(args: argparse.Namespace) -> int:
+def cmd_parse(args: argparse.Namespace, ctx) -> int:
     try:
         data = Path(args.file).read_bytes()
     except OSError as error:
@@ -135,9 +145,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_watch(args: argparse.Namespace) -> int:
+def cmd_watch(args: argparse.Namespace, ctx) -> int:
     """Run the desk's read loop and print each event (placed, result, error, reader lost...)."""
-    stream = CardEventStream(lambda: open_reader(args.reader), read_timeout=args.timeout).start()
+    options = discovery_options(ctx.settings)
+    stream = CardEventStream(lambda: open_reader(args.reader, options), read_timeout=args.timeout).start()
     deadline = time.monotonic() + args.duration if args.duration else None
     results = 0
     try:
@@ -169,7 +180,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("idcard", help="身份证读卡 / ID card reading")
     commands = parser.add_subparsers(dest="idcard_command", metavar="ACTION")
-    parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])
+    parser.set_defaults(handler=lambda args, ctx: (parser.print_help(), 2)[1])
 
     listing = commands.add_parser("list", help="readers found and how each connects")
     listing.add_argument("--json", action="store_true")

@@ -7,7 +7,6 @@ readers first, then known USB devices, then serial ports answering the SAM statu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,24 +20,20 @@ from station.idcard.transports.base import Reader, ReaderInfo
 class DiscoveryOptions:
     """What ``auto`` may try. Tests and the bench pass explicit ports and a USB backend."""
 
-    # None: the ports the system lists; STATION_IDCARD_SERIAL_PORTS (os.pathsep list) narrows them.
-    serial_ports: Iterable[str] | None = field(
-        default_factory=lambda: _env_ports("STATION_IDCARD_SERIAL_PORTS")
-    )
+    # None: the ports the system lists; the settings (STATION_IDCARD_SERIAL_PORTS) may narrow them.
+    serial_ports: Iterable[str] | None = None
     probe_timeout: float = 2.0
     usb_backend: Any = None
-    sdk_libraries: list[str] = field(default_factory=lambda: _env_list("STATION_IDCARD_SDK"))
+    sdk_libraries: list[str] = field(default_factory=list)  # vendor libraries to try (settings)
     use_pcsc: bool = True
     use_usb: bool = True
     use_serial: bool = True
 
 
-def _env_ports(name: str) -> list[str] | None:
-    return _env_list(name) if name in os.environ else None
-
-
-def _env_list(name: str) -> list[str]:
-    return [item for item in os.environ.get(name, "").split(os.pathsep) if item]
+def options_from(runtime: Any) -> DiscoveryOptions:
+    """Where to look, as the run's settings say (``station.config.Runtime``: vendor libraries, serial ports)."""
+    ports = list(runtime.idcard_serial_ports) if runtime.idcard_serial_ports is not None else None
+    return DiscoveryOptions(serial_ports=ports, sdk_libraries=list(runtime.idcard_sdk))
 
 
 def list_readers(options: DiscoveryOptions | None = None) -> list[ReaderInfo]:
@@ -115,7 +110,23 @@ def open_reader(spec: str = "auto", options: DiscoveryOptions | None = None) -> 
 
         return UsbReader(model_for(*parse_vid_pid(rest)), backend=options.usb_backend)
     if kind == "sdk" and rest:
-        from station.idcard.transports.sdk import from_spec as sdk_from_spec
-
-        return sdk_from_spec(rest)
+        return _vendor_sdk_reader(rest)
     raise ReaderSpecError(detail=f"unknown reader spec {spec!r}; use auto, serial:, pcsc:, usb:, sdk: or sim")
+
+
+def _vendor_sdk_reader(rest: str) -> Reader:
+    """``/path/libsdtapi.so`` or ``/path/libtermb.so#1001``: the flavour follows the exported functions."""
+    from station.idcard.transports.sdk import SdkReader, load_dll
+    from station.idcard.transports.termb import TermbReader, is_termb
+
+    path, _, port_text = rest.partition("#")
+    if not path:
+        raise ReaderSpecError(detail="sdk:<library path>[#port]")
+    try:
+        port = int(port_text) if port_text else None
+    except ValueError:
+        raise ReaderSpecError(detail="the SDK port must be a number") from None
+    lib = load_dll(path)
+    if is_termb(lib):
+        return TermbReader(lib, path, port)
+    return SdkReader(path, port)

@@ -7,10 +7,11 @@ read, 2 for bad input or no usable reader. Messages never carry personal data.
 
 from __future__ import annotations
 
+from station.errors import OfficerError
 from station.i18n import Text
 
 
-class IdCardError(Exception):
+class IdCardError(OfficerError):
     """Base of every card-reading error: ``code`` for machines, ``message`` (Text) for the officer."""
 
     code = "idcard_error"
@@ -18,12 +19,10 @@ class IdCardError(Exception):
     message = Text(zh="读卡出错", en="Card reading failed")
 
     def __init__(self, message: Text | None = None, *, code: str | None = None, detail: str = "") -> None:
-        if message is not None:
-            self.message = message
-        if code is not None:
-            self.code = code
+        super().__init__(message, code=code)
         self.detail = detail
-        super().__init__(f"{self.code}: {self.message.en}" + (f" ({detail})" if detail else ""))
+        if detail:
+            self.args = (f"{self.args[0]} ({detail})",)
 
     def as_dict(self) -> dict[str, object]:
         return {"code": self.code, "message": self.message.as_dict(), "detail": self.detail}

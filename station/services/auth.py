@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from station.errors import OfficerError
 from station.i18n import Text
 
 
@@ -14,11 +15,9 @@ class Authenticator:
 
     def verify(self, username: str, password: str) -> tuple[str | None, Text | None]:
         """(the username, None) on success; (None, the reason to show) otherwise."""
-        from station.store.errors import StoreError
-
         try:
             operator = self._app.database.operators.verify(username.strip(), password)
-        except StoreError as error:
+        except OfficerError as error:
             return None, error.message
         return operator.username, None
 

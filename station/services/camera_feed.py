@@ -14,8 +14,12 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from station.camera.errors import CameraError
 from station.camera.photo import PhotoResult
 from station.camera.session import CaptureSession
+from station.camera.sources import STATE_MESSAGES, SourceState
+from station.i18n import Text
+from station.services.tasks import BackgroundOps, Lane
 
 DISPLAY_INTERVAL_MS = 33  # about 30 frames per second
 
@@ -27,14 +31,28 @@ def to_qimage(image: np.ndarray) -> QImage:
     return QImage(contiguous.data, width, height, contiguous.strides[0], QImage.Format.Format_BGR888).copy()
 
 
-class CameraFeed(QObject):
-    frame_ready = Signal(QImage)
-    report_ready = Signal(object)  # station.camera.quality.QualityReport
-    state_changed = Signal(str)  # station.camera.sources.SourceState value
-    photo_ready = Signal(object)  # PhotoResult from auto-capture
+def state_message(state: SourceState) -> Text:
+    """What the officer reads about the camera in ``state``."""
+    return STATE_MESSAGES[state]
 
-    def __init__(self, session_factory, parent: QObject | None = None) -> None:
+
+class CameraFeed(QObject):
+    """Signals:
+    frame_ready(QImage): the newest frame, at most at the display rate.
+    report_ready(QualityReport): the latest analysis of the live picture.
+    state_changed(SourceState): the camera opened, was lost, came back, closed.
+    photo_ready(PhotoResult): a finished photo (auto-capture, or a manual capture's result).
+    """
+
+    frame_ready = Signal(QImage)
+    report_ready = Signal(object)
+    state_changed = Signal(object)
+    photo_ready = Signal(object)
+
+    def __init__(self, session_factory, ops: BackgroundOps | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._ops = ops
+        self._started = False
         self._mailbox: PhotoResult | None = None
         self._mailbox_lock = threading.Lock()
         self._session: CaptureSession = session_factory(self._deliver)
@@ -53,20 +71,45 @@ class CameraFeed(QObject):
     def start(self) -> None:
         self._session.start()
         self._timer.start()
+        self._started = True
 
     def stop(self) -> None:
         self._timer.stop()
-        self._session.stop()
+        if self._started:
+            self._session.stop()
+            self._started = False
 
     def rearm(self) -> None:
         self._session.rearm()
+
+    def latest_report(self):  # type: ignore[no-untyped-def]
+        return self._session.latest_report()
+
+    def capture_manual(self, reason: str | None, on_photo, on_refused) -> None:  # type: ignore[no-untyped-def]
+        """Take the photo now (the JPEG search runs on a worker): ``on_photo(photo)`` or
+        ``on_refused(CameraError)`` follow on the GUI thread."""
+        if self._ops is None:
+            try:
+                photo = self._session.capture_manual(reason)
+            except CameraError as error:
+                on_refused(error)
+                return
+            on_photo(photo)
+            return
+        self._ops.run(
+            lambda: self._session.capture_manual(reason),
+            lane=Lane.WORK,
+            on_success=on_photo,
+            on_failure=on_refused,
+            label="manual capture",
+        )
 
     def _deliver(self, photo: PhotoResult) -> None:  # runs on the camera's analysis thread
         with self._mailbox_lock:
             self._mailbox = photo
 
     def _poll(self) -> None:
-        state = str(self._session.state)
+        state = self._session.state
         if state != self._last_state:
             self._last_state = state
             self.state_changed.emit(state)

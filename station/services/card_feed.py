@@ -19,6 +19,7 @@ class CardFeed(QObject):
     def __init__(self, stream: CardEventStream, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._stream = stream
+        self._started = False
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_INTERVAL_MS)
         self._timer.timeout.connect(self._drain)
@@ -26,10 +27,13 @@ class CardFeed(QObject):
     def start(self) -> None:
         self._stream.start()
         self._timer.start()
+        self._started = True
 
     def stop(self) -> None:
         self._timer.stop()
-        self._stream.stop()
+        if self._started:
+            self._stream.stop()
+            self._started = False
 
     def request_read(self) -> None:
         self._stream.request_read()

@@ -1,30 +1,56 @@
-"""Builds the desk's services from the station's settings: camera, card reader, controller, background sync."""
+"""The desk's services, built over one opened station: background operations, camera, card reader,
+the desk controller and background sync, connected to each other (not yet to any window).
+
+The parts themselves come from the composition root (``StationApp``: the reader and camera
+factories, the workflow, the sync engine); this module only wraps them for Qt.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from station.app import StationApp
 from station.services.camera_feed import CameraFeed
 from station.services.card_feed import CardFeed
 from station.services.desk_controller import DeskController
 from station.services.sync_runner import SyncRunner
+from station.services.tasks import BackgroundOps, Lane
+
+
+@dataclass
+class DeskServices:
+    ops: BackgroundOps
+    controller: DeskController
+    camera: CameraFeed
+    cards: CardFeed
+    sync: SyncRunner
+
+    def start(self) -> None:
+        self.cards.event.connect(self.controller.on_card_event)
+        self.camera.start()
+        self.cards.start()
+        self.sync.start()
+
+    def stop(self) -> None:
+        """Stop every device and worker; returns once the store lane has finished its writes."""
+        self.sync.stop()
+        self.cards.stop()
+        self.camera.stop()
+        self.ops.shutdown(wait_for=(Lane.STORE, Lane.WORK))
 
 
 def build_services(
-    app: StationApp, operator: str, *, sync_interval_s: float = 60.0
-) -> tuple[DeskController, CameraFeed, CardFeed, SyncRunner]:
-    from station.camera.session import CaptureSession
-    from station.camera.sources import open_source
-    from station.idcard.discovery import open_reader
-    from station.idcard.events import CardEventStream
-
-    config = app.config
-    controller = DeskController(app, operator)
-    camera = CameraFeed(
-        lambda deliver: CaptureSession(
-            open_source(config.camera), config.photo_profile, on_autocapture=deliver
-        )
-    )
-    cards = CardFeed(CardEventStream(lambda: open_reader(config.reader)))
-    runner = SyncRunner(app, interval_s=sync_interval_s)
+    app: StationApp,
+    operator: str,
+    *,
+    sync_interval_s: float = 60.0,
+    on_unexpected: Callable[[BaseException], None] | None = None,
+) -> DeskServices:
+    ops = BackgroundOps(on_unexpected)
+    controller = DeskController(app, operator, ops)
+    camera = CameraFeed(app.capture_session, ops)
+    cards = CardFeed(app.card_events())
+    runner = SyncRunner(app, ops, interval_s=sync_interval_s)
     controller.record_saved.connect(runner.request)
-    return controller, camera, cards, runner
+    return DeskServices(ops, controller, camera, cards, runner)

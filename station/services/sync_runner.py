@@ -1,99 +1,134 @@
 """Background sync for the desk: pull the queue and push the outbox while the officer works.
 
-One thread runs the same engine as ``station sync`` (``station.commands.sync.build_engine``), under the
-same single-flight lock, so a `station sync` started by hand and the desk never send at once. It syncs
-every ``interval_s`` seconds and soon after each save (``request``). Its reports reach the GUI through
-a one-slot mailbox polled on the GUI thread, like the camera's frames: no worker thread touches a widget.
+Each session runs the station's own engine (``StationApp.sync_engine``, the one ``station sync``
+runs) on the background operations' sync lane, under the same single-flight lock, so a
+``station sync`` started by hand and the desk never send at once. A session starts every
+``interval_s`` seconds and soon after each save (``request``). The engine's waits (backoff,
+Retry-After) go through an interruptible sleep, so ``stop`` returns promptly even while a session
+is backing off: the window closes at once.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from station.i18n import Text
+from station.services.tasks import BackgroundOps, Lane
+from station.syncing.messages import SYNC_MESSAGES
+from sync.client.errors import CredentialsMissing
+from sync.client.lock import SyncLockBusy
 
-POLL_INTERVAL_MS = 250
+log = logging.getLogger("station.sync")
+
+BUSY = Text("另一个同步正在运行，稍后再试。", "Another sync is running; trying again later.")
+
+
+class SyncStopped(Exception):
+    """Raised inside the engine's sleep when the desk closes: the session ends where it waits."""
 
 
 class SyncRunner(QObject):
-    report_ready = Signal(object)  # sync.client.report.SyncReport
-    status = Signal(object)  # Text: why no sync ran (not enrolled, another sync running)
+    """Signals:
+    report_ready(SyncReport): a session finished.
+    status(Text): why no session ran (not enrolled, another sync running).
+    """
 
-    def __init__(self, app, *, interval_s: float = 60.0, parent: QObject | None = None) -> None:  # type: ignore[no-untyped-def]
+    report_ready = Signal(object)
+    status = Signal(object)
+
+    def __init__(
+        self, app, ops: BackgroundOps, *, interval_s: float = 60.0, parent: QObject | None = None
+    ) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self._app = app
-        self._interval_s = interval_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._mailbox: list[object] = []
-        self._mailbox_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="desk-sync", daemon=True)
+        self._ops = ops
+        self._stopping = threading.Event()
+        self._running = False
+        self._again = False
+        self._engine = None
+        self._lock = None
         self._timer = QTimer(self)
-        self._timer.setInterval(POLL_INTERVAL_MS)
-        self._timer.timeout.connect(self._drain)
+        self._timer.setInterval(int(interval_s * 1000))
+        self._timer.timeout.connect(self.request)
 
     @property
     def enabled(self) -> bool:
         return bool(self._app.config.registry_url)
 
+    @property
+    def running(self) -> bool:
+        return self._running
+
     def start(self) -> None:
-        if self.enabled:
-            self._thread.start()
+        if not self.enabled:
+            return
+        try:
+            self._engine = self._app.sync_engine(sleep=self._sleep)
+        except CredentialsMissing:
+            self.status.emit(SYNC_MESSAGES["NOT_ENROLLED"])
+            return
+        self._lock = self._app.sync_lock()
         self._timer.start()
+        self.request()
 
     def request(self) -> None:
         """Sync soon (after a save), without waiting for the next interval."""
-        self._wake.set()
-
-    def stop(self, timeout: float = 30.0) -> bool:
-        self._timer.stop()
-        self._stop.set()
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def _post(self, item: object) -> None:
-        with self._mailbox_lock:
-            self._mailbox.append(item)
-
-    def _drain(self) -> None:
-        with self._mailbox_lock:
-            items, self._mailbox = self._mailbox, []
-        for item in items:
-            if isinstance(item, Text):
-                self.status.emit(item)
-            else:
-                self.report_ready.emit(item)
-
-    def _run(self) -> None:
-        from station.commands.sync import LOCK_FILE, SYNC_MESSAGES, build_engine
-        from sync.client.errors import CredentialsMissing
-        from sync.client.lock import SyncLock, SyncLockBusy
-
-        try:
-            engine = build_engine(self._app)
-        except CredentialsMissing:
-            self._post(SYNC_MESSAGES["NOT_ENROLLED"])
+        if self._engine is None or self._stopping.is_set():
             return
-        lock = SyncLock(self._app.home / LOCK_FILE)
-        while not self._stop.is_set():
-            try:
-                lock.acquire()
-            except SyncLockBusy:
-                self._post(
-                    Text("另一个同步正在运行，稍后再试。", "Another sync is running; trying again later.")
-                )
-            else:
-                try:
-                    self._post(engine.run_once())
-                except Exception as error:  # the desk keeps working whatever the network does
-                    self._post(
-                        Text(f"同步出错：{type(error).__name__}", f"Sync failed: {type(error).__name__}")
-                    )
-                finally:
-                    lock.release()
-            self._wake.wait(self._interval_s)
-            self._wake.clear()
+        if self._running:
+            self._again = True  # one more session after this one: it may hold the new record
+            return
+        self._running = True
+        self._ops.run(
+            self._session, lane=Lane.SYNC, on_success=self._finished, on_failure=self._failed, label="sync"
+        )
+
+    def stop(self) -> None:
+        """Stop syncing: a waiting session ends at once, a request in flight at its next wait."""
+        self._timer.stop()
+        self._stopping.set()
+
+    def _sleep(self, seconds: float) -> None:  # on the sync lane
+        if self._stopping.wait(seconds):
+            raise SyncStopped()
+
+    def _session(self):  # type: ignore[no-untyped-def]
+        assert self._engine is not None and self._lock is not None
+        try:
+            self._lock.acquire()
+        except SyncLockBusy:
+            return BUSY
+        try:
+            return self._engine.run_once()
+        except SyncStopped:
+            return None
+        finally:
+            self._lock.release()
+
+    def _finished(self, outcome) -> None:  # type: ignore[no-untyped-def]
+        self._running = False
+        if outcome is None:  # stopped while waiting
+            return
+        if isinstance(outcome, Text):
+            self.status.emit(outcome)
+        else:
+            log.info(
+                "sync: pushed %d, accepted %d, rejected %d, offline %s",
+                outcome.pushed, outcome.accepted, outcome.rejected, outcome.offline,
+            )  # fmt: skip
+            self.report_ready.emit(outcome)
+        if self._again:
+            self._again = False
+            self.request()
+
+    def _failed(self, error: BaseException) -> None:
+        self._running = False
+        self.status.emit(
+            Text(
+                "同步出错，记录安全保存在本机，稍后自动重试。",
+                "Sync failed; the records are safe here and will be retried.",
+            )
+        )

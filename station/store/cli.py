@@ -5,7 +5,8 @@
     station store status    schema revision, key location, queue and outbox counts (no personal data)
     station store backup    an encrypted, verified copy under <station home>/backups
 
-``--home`` overrides STATION_HOME and the platform default for one command. Exit status: 0 done,
+``--home`` overrides the station home of the settings (STATION_HOME or the platform default) for one
+command. Exit status: 0 done,
 2 a store error (printed as a plain-language message; ``--json`` gives its code).
 """
 
@@ -15,6 +16,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from station.i18n import Text
 from station.store import keys, paths
@@ -41,10 +43,11 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
         command.set_defaults(handler=_guarded(handler))
 
 
-def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
+def _guarded(handler: Callable[[argparse.Namespace, Path], int]) -> Callable[..., int]:
+    def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+        home = Path(args.home) if args.home else ctx.settings.home
         try:
-            return handler(args)
+            return handler(args, home)
         except StoreError as exc:
             if getattr(args, "json", False):
                 print(
@@ -59,8 +62,8 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     return run
 
 
-def _init(args: argparse.Namespace) -> int:
-    database, code = StationDatabase.create(args.home)
+def _init(args: argparse.Namespace, home: Path) -> int:
+    database, code = StationDatabase.create(home)
     home = database.home
     database.close()
     if args.json:
@@ -81,10 +84,10 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recover(args: argparse.Namespace) -> int:
+def _recover(args: argparse.Namespace, home: Path) -> int:
     prompt = str(Text("请输入恢复码：", "Recovery code: "))
     code = input(prompt) if sys.stdin.isatty() else sys.stdin.readline()
-    with recover(code, args.home) as database:
+    with recover(code, home) as database:
         home = database.home
     if args.json:
         print(json.dumps({"ok": True, "home": str(home)}, ensure_ascii=False))
@@ -93,8 +96,8 @@ def _recover(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status(args: argparse.Namespace) -> int:
-    with StationDatabase.open(args.home, upgrade=False) as database:
+def _status(args: argparse.Namespace, home: Path) -> int:
+    with StationDatabase.open(home, upgrade=False) as database:
         metadata = keys.read_metadata(database.home)
         status = {
             "ok": True,
@@ -120,8 +123,8 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _backup(args: argparse.Namespace) -> int:
-    with StationDatabase.open(args.home, upgrade=False) as database:
+def _backup(args: argparse.Namespace, home: Path) -> int:
+    with StationDatabase.open(home, upgrade=False) as database:
         path = database.backup()
     if args.json:
         print(json.dumps({"ok": True, "backup": str(path)}, ensure_ascii=False))

@@ -9,7 +9,7 @@
 * ``recover(code, home)`` brings a lost key back from the recovery code and opens the database.
 
 The repositories hang off the instance: ``queue``, ``records``, ``outbox``, ``sync_state``,
-``operators``, ``audit``. ``write()`` / ``read()`` give a connection in a ``BEGIN IMMEDIATE`` or a
+``secrets``, ``operators``, ``audit``. ``write()`` / ``read()`` give a connection in a ``BEGIN IMMEDIATE`` or a
 deferred transaction for work that spans repositories.
 """
 
@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hmac
 import os
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 
 from station.i18n import Text
 from station.store import audit, engine, keys, migrate, paths
@@ -36,6 +37,7 @@ from station.store.operators import OperatorRepository
 from station.store.outbox import OutboxRepository
 from station.store.queue import QueueRepository
 from station.store.records import RecordRepository
+from station.store.secrets import SecretRepository
 from station.store.sync_state import SyncStateRepository
 
 
@@ -49,6 +51,7 @@ class StationDatabase:
         self.records = RecordRepository(station_engine)
         self.outbox = OutboxRepository(station_engine)
         self.sync_state = SyncStateRepository(station_engine)
+        self.secrets = SecretRepository(station_engine, key)
         self.operators = OperatorRepository(station_engine)
         self.audit = AuditLog(station_engine)
 
@@ -107,7 +110,10 @@ class StationDatabase:
         except BaseException:
             station_engine.dispose()
             raise
-        return cls(home_path, station_engine, key)
+        database = cls(home_path, station_engine, key)
+        if upgrade:
+            database.secrets.seal_plain()
+        return database
 
     def write(self) -> AbstractContextManager[Connection]:
         """A connection inside ``BEGIN IMMEDIATE`` (committed on exit, rolled back on an exception)."""
@@ -115,6 +121,16 @@ class StationDatabase:
 
     def read(self) -> AbstractContextManager[Connection]:
         return engine.read_transaction(self.engine)
+
+    def on_write(self, table: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every INSERT/UPDATE/DELETE statement on ``table`` (inside its
+        transaction). Only the fault tests use it: their crash points die mid-transaction."""
+
+        @event.listens_for(self.engine, "after_execute")
+        def _written(conn, clauseelement, *_args) -> None:  # type: ignore[no-untyped-def]
+            written = getattr(clauseelement, "table", None)
+            if getattr(written, "name", None) == table and getattr(clauseelement, "is_dml", False):
+                callback()
 
     def schema_revision(self) -> str | None:
         with self.read() as conn:

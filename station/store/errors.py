@@ -6,22 +6,17 @@ shown to officers and may be logged.
 
 from __future__ import annotations
 
+from station.errors import OfficerError
 from station.i18n import Text
 
 
-class StoreError(Exception):
+class StoreError(OfficerError):
     """Base of every store error: ``code`` for programs, ``message`` (Text) for people."""
 
     code = "store_error"
 
-    def __init__(self, message: Text, *, code: str | None = None) -> None:
-        super().__init__(message.en)
-        self.message = message
-        if code is not None:
-            self.code = code
-
-    def __str__(self) -> str:
-        return str(self.message)
+    def __init__(self, message: Text, *, code: str | None = None, fix: Text | None = None) -> None:
+        super().__init__(message, code=code, fix=fix)
 
 
 class WrongKeyError(StoreError):

@@ -160,6 +160,18 @@ sync_state = sa.Table(
     sa.Column("updated_at", sa.Text, nullable=False),
 )
 
+# Secrets the station holds (the registry credentials): each value sealed with AES-GCM under a key
+# derived from the database key, so even a leaked decrypted page does not show a private key.
+secrets = sa.Table(
+    "secrets",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("scheme", sa.Text, nullable=False),
+    sa.Column("value", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
+    sa.CheckConstraint("scheme IN ('aesgcm-v1', 'plain')", name="ck_secrets_scheme"),
+)
+
 operators = sa.Table(
     "operators",
     metadata,

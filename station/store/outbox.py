@@ -219,6 +219,31 @@ class OutboxRepository:
             _back_to_pending(conn, list(found), None, reason, clear_result=True)
             return len(found)
 
+    def inflight_hashes(self, batch_id: str) -> dict[str, str]:
+        """``record_id -> payload_sha256`` of the batch's members still in flight."""
+        query = (
+            sa.select(outbox.c.record_id, records.c.payload_sha256)
+            .join(records, records.c.record_id == outbox.c.record_id)
+            .where(outbox.c.batch_id == batch_id, outbox.c.state == "inflight")
+        )
+        with read_transaction(self._engine) as conn:
+            return {r.record_id: r.payload_sha256 for r in conn.execute(query)}
+
+    def next_due_in(self, now: datetime | None = None) -> float | None:
+        """Seconds until the next pending record may be sent (0 when one is due now; None when none waits)."""
+        query = sa.select(
+            sa.func.count(),
+            sa.func.min(outbox.c.next_attempt_at),
+            sa.func.count().filter(outbox.c.next_attempt_at.is_(None)),
+        ).where(outbox.c.state == "pending")
+        with read_transaction(self._engine) as conn:
+            count, first, undated = conn.execute(query).one()
+        if not count:
+            return None
+        if undated or first is None:
+            return 0.0
+        return (clock.parse(first) - (now or clock.utc_now())).total_seconds()
+
     def digest(self) -> tuple[int, str]:
         """``(count, xor_sha256(record_id|state|reg_no))`` over accepted and rejected rows (§2.9)."""
         query = sa.select(outbox.c.record_id, outbox.c.state, outbox.c.reg_no).where(

@@ -1,7 +1,7 @@
 """Where the station keeps its data: one directory per station, one database file in it.
 
-The directory is the platform's per-user data directory for the app "capture-station" (platformdirs),
-or ``STATION_HOME`` when set (tests, portable installs, several stations on one machine). Everything
+The directory is given by the caller (the settings resolve it: ``STATION_HOME`` or the platform's
+per-user data directory, see ``station.config``); the store never reads the environment. Everything
 the store writes lives under it: ``station.db`` (encrypted), ``station.json`` (where the key is kept;
 no personal data), ``station.key`` (only when no credential store is usable), ``recovery.json`` (the
 key wrapped by the recovery code) and ``backups/`` (encrypted copies taken before migrations).
@@ -23,12 +23,9 @@ BACKUP_DIR = "backups"
 
 
 def station_home(home: str | os.PathLike[str] | None = None) -> Path:
-    """The station data directory: ``home`` if given, else ``STATION_HOME``, else the platform default."""
+    """The station data directory: ``home`` if given, else the platform default."""
     if home is not None:
         return Path(home)
-    override = os.environ.get("STATION_HOME")
-    if override:
-        return Path(override)
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert
 from station.store import clock, sync_state
 from station.store.engine import read_transaction, write_transaction
 from station.store.models import students
+from station.store.models import sync_state as sync_state_table
 from station.store.rows import PRE_REGISTRATION_FIELDS, FeedItem, QueuedStudent
 from sync.protocol.canonical import approval_term, xor_hex
 
@@ -45,23 +46,33 @@ class QueueRepository:
         head_seq: int | None = None,
     ) -> FeedApplyResult:
         """Apply one page and save ``next_cursor`` in the same transaction."""
-        # Upserts and tombstones each go as one executemany. Their order within the page does not
-        # matter: every write is guarded by "incoming version > local version".
-        upserts: list[QueuedStudent] = []
-        revokes: list[FeedItem] = []
-        for item in items:
-            if item.op == "revoke":
-                revokes.append(item)
-            elif item.op == "upsert" and item.data is not None:
-                data = {**item.data, "student_id": item.student_id, "version": item.version}
-                upserts.append(QueuedStudent.from_feed(data, seq=item.seq))
-            else:
-                raise ValueError(f"unknown feed operation {item.op!r}")
         with write_transaction(self._engine) as conn:
-            upserted = _upsert_many(conn, upserts)
-            revoked = _revoke_many(conn, revokes)
-            sync_state.save(conn, feed, next_cursor, epoch=epoch, head_seq=head_seq)
-        return FeedApplyResult(upserted, revoked, len(upserts) + len(revokes) - upserted - revoked)
+            return _apply_page(conn, list(items), next_cursor, feed=feed, epoch=epoch, head_seq=head_seq)
+
+    def begin_resync(self, feed: str, started: str) -> None:
+        """Enter a full resync of ``feed``: forget its cursor, remember when the resync began."""
+        with write_transaction(self._engine) as conn:
+            conn.execute(sync_state_table.delete().where(sync_state_table.c.feed == feed))
+            sync_state.save(conn, f"{feed}:resync", started)
+
+    def replace_for_resync(self, items: list[FeedItem], next_cursor: str | None, *, feed: str) -> FeedApplyResult:
+        """Apply a resync page: the page's rows replace local ones whatever their local version."""
+        with write_transaction(self._engine) as conn:
+            conn.execute(students.delete().where(students.c.student_id.in_([i.student_id for i in items])))
+            return _apply_page(conn, items, next_cursor, feed=feed)
+
+    def finish_resync(self, feed: str) -> int:
+        """End the resync of ``feed``: drop rows it did not bring (they left the registry's feed)."""
+        marker = f"{feed}:resync"
+        with write_transaction(self._engine) as conn:
+            started = conn.execute(
+                sa.select(sync_state_table.c.cursor).where(sync_state_table.c.feed == marker)
+            ).scalar()
+            if started is None:
+                return 0
+            removed = conn.execute(students.delete().where(students.c.received_at < started)).rowcount
+            conn.execute(sync_state_table.delete().where(sync_state_table.c.feed == marker))
+        return removed
 
     def upsert(self, student: QueuedStudent) -> bool:
         """Insert, or replace when ``student.version`` is newer; True when the queue changed."""
@@ -125,6 +136,33 @@ class QueueRepository:
         with read_transaction(self._engine) as conn:
             rows = conn.execute(query).all()
         return len(rows), xor_hex(approval_term(r.student_id, r.version) for r in rows)
+
+
+def _apply_page(
+    conn: Connection,
+    items: list[FeedItem],
+    next_cursor: str | None,
+    *,
+    feed: str,
+    epoch: str | None = None,
+    head_seq: int | None = None,
+) -> FeedApplyResult:
+    # Upserts and tombstones each go as one executemany. Their order within the page does not
+    # matter: every write is guarded by "incoming version > local version".
+    upserts: list[QueuedStudent] = []
+    revokes: list[FeedItem] = []
+    for item in items:
+        if item.op == "revoke":
+            revokes.append(item)
+        elif item.op == "upsert" and item.data is not None:
+            data = {**item.data, "student_id": item.student_id, "version": item.version}
+            upserts.append(QueuedStudent.from_feed(data, seq=item.seq))
+        else:
+            raise ValueError(f"unknown feed operation {item.op!r}")
+    upserted = _upsert_many(conn, upserts)
+    revoked = _revoke_many(conn, revokes)
+    sync_state.save(conn, feed, next_cursor, epoch=epoch, head_seq=head_seq)
+    return FeedApplyResult(upserted, revoked, len(upserts) + len(revokes) - upserted - revoked)
 
 
 _UPSERT = insert(students)

@@ -22,7 +22,7 @@ from station.store import audit, clock
 from station.store.engine import read_transaction, write_transaction
 from station.store.errors import PurgeNotAllowedError, RecordImmutableError, RecordIntegrityError
 from station.store.models import PERSONAL_RECORD_COLUMNS, outbox, records
-from station.store.rows import RecordRow, RecordSummary
+from station.store.rows import FrozenPayload, RecordRow, RecordSummary
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 _JSON_FIELDS = ("quality_report", "comparison")
@@ -69,6 +69,31 @@ class RecordRepository:
             values[name] = json.loads(values[name]) if values[name] is not None else None
         values["quality_report"] = values["quality_report"] or {}
         return RecordRow(**values)
+
+    def frozen_payloads(self, record_ids: list[str]) -> dict[str, FrozenPayload]:
+        """The bytes each record is sent as (frozen payload, photo) and their hashes, for the sync push.
+
+        No audit entry: these bytes go to the registry, not to a person's screen.
+        """
+        query = sa.select(
+            records.c.record_id,
+            records.c.payload,
+            records.c.payload_sha256,
+            records.c.photo_jpeg,
+            records.c.photo_sha256,
+        ).where(records.c.record_id.in_(record_ids))
+        with read_transaction(self._engine) as conn:
+            rows = conn.execute(query).all()
+        return {
+            r.record_id: FrozenPayload(
+                r.record_id,
+                bytes(r.payload) if r.payload is not None else None,
+                r.payload_sha256,
+                bytes(r.photo_jpeg) if r.photo_jpeg is not None else None,
+                r.photo_sha256,
+            )
+            for r in rows
+        }
 
     def list(
         self, *, state: str | None = None, student_id: str | None = None, limit: int = 500

@@ -145,6 +145,20 @@ class RecordRow:
 
 
 @dataclass(frozen=True)
+class FrozenPayload:
+    """A record as it is sent: the canonical payload frozen at capture, the photo, their hashes.
+
+    ``payload`` and ``photo_jpeg`` are None once the retention purge removed them.
+    """
+
+    record_id: str
+    payload: bytes | None
+    payload_sha256: str
+    photo_jpeg: bytes | None
+    photo_sha256: str
+
+
+@dataclass(frozen=True)
 class RecordSummary:
     """What a list of records shows: ids, times, outbox state; no personal data."""
 

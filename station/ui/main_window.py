@@ -26,19 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.camera.sources import STATE_MESSAGES, SourceState
 from station.capture.workflow import State
 from station.domain.students import STATUS_NAMES
+from station.errors import OfficerError
 from station.i18n import Text
-from station.services.camera_feed import CameraFeed
-from station.services.desk_controller import DeskController
+from station.services.camera_feed import CameraFeed, SourceState, state_message
+from station.services.desk_controller import DeskController, Level
 from station.services.sync_runner import SyncRunner
 from station.ui.idle_lock import IdleWatcher
 from station.ui.login import LoginDialog
 from station.ui.queue_model import QueueModel
 from sync.protocol import codes
 
-_LEVEL_COLOURS = {"ok": "#1b7f3b", "info": "#333333", "warn": "#a86400", "error": "#b00020"}
+_LEVEL_COLOURS = {Level.OK: "#1b7f3b", Level.INFO: "#333333", Level.WARN: "#a86400", Level.ERROR: "#b00020"}
 _CHECK_MARKS = {"pass": "✔", "warn": "!", "fail": "✘"}
 
 
@@ -117,7 +117,7 @@ class DeskWindow(QMainWindow):
             self.idle.idle.connect(self.lock)
             self.idle.start()
         self.refresh_queue()
-        self._on_state(str(controller.state))
+        self._on_state(controller.state)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -204,7 +204,7 @@ class DeskWindow(QMainWindow):
                     "有记录被登记中心退回，请在“记录状态”中查看原因。",
                     "The registry returned some records: see their reasons in the status.",
                 ),
-                "warn",
+                Level.WARN,
             )
         self.refresh_queue()
 
@@ -229,8 +229,7 @@ class DeskWindow(QMainWindow):
         self._sync_text = str(text)
         self.refresh_queue()
 
-    def _on_state(self, state: str) -> None:
-        current = State(state)
+    def _on_state(self, current: State) -> None:
         self.capture_button.setEnabled(current is State.PHOTO)
         self.retake_button.setEnabled(current is State.REVIEW)
         self.save_button.setEnabled(current is State.REVIEW)
@@ -247,7 +246,11 @@ class DeskWindow(QMainWindow):
         if current in (State.WAITING_FOR_CARD, State.REFUSED):
             self.photo_view.clear()
 
-    def _on_message(self, text: Text, level: str) -> None:
+    def show_error(self, error: OfficerError) -> None:
+        """A background operation failed for a known reason: its sentence, with what to do."""
+        self._on_message(error.sentence(), Level.ERROR)
+
+    def _on_message(self, text: Text, level: Level) -> None:
         item = QListWidgetItem(str(text))
         item.setForeground(QColor(_LEVEL_COLOURS.get(level, "#333333")))
         self.messages.insertItem(0, item)
@@ -290,16 +293,12 @@ class DeskWindow(QMainWindow):
             item.setForeground(QColor({"fail": "#b00020", "warn": "#a86400"}.get(check.status, "#1b7f3b")))
             self.guidance.addItem(item)
 
-    def _on_camera_state(self, state: str) -> None:
-        source_state = SourceState(state)
-        self._on_message(STATE_MESSAGES[source_state], "info" if source_state is SourceState.OPEN else "warn")
+    def _on_camera_state(self, state: SourceState) -> None:
+        self._on_message(state_message(state), Level.INFO if state is SourceState.OPEN else Level.WARN)
 
     def _manual_capture(self) -> None:
-        from station.camera.autocapture import CaptureRefused
-        from station.camera.errors import CameraError
-
         reason = None
-        report = self.camera.session.latest_report()
+        report = self.camera.latest_report()
         if report is not None and report.ok and report.warnings():
             reason, accepted = QInputDialog.getText(
                 self, str(Text("使用有提示项的照片", "Use a photo with warnings")),
@@ -307,12 +306,17 @@ class DeskWindow(QMainWindow):
             )  # fmt: skip
             if not accepted or not reason.strip():
                 return
-        try:
-            photo = self.camera.session.capture_manual(reason)
-        except (CaptureRefused, CameraError) as error:
-            self._on_message(getattr(error, "message", Text(str(error), str(error))), "warn")
-            return
-        self.controller.on_photo(photo, reason)
+        self.capture_button.setEnabled(False)  # the JPEG search runs in the background
+        self.camera.capture_manual(
+            reason,
+            lambda photo: self.controller.on_photo(photo, reason),
+            self._manual_refused,
+        )
+
+    def _manual_refused(self, error: BaseException) -> None:
+        self.capture_button.setEnabled(self.controller.state is State.PHOTO)
+        if isinstance(error, OfficerError):
+            self._on_message(error.message, Level.WARN)
 
     def _next(self) -> None:
         self.controller.next_student()

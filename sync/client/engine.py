@@ -26,7 +26,7 @@ from sync.client.errors import (
     SyncError,
     TransportError,
 )
-from sync.client.faultpoints import faultpoint
+from sync.client.faultpoints import NO_FAULTS, FaultPoints
 from sync.client.http import RegistrySession
 from sync.client.ports import BodyChanged, CheckedResult, LocalStore, OpenBatch
 from sync.client.report import SyncReport
@@ -71,6 +71,7 @@ class SyncEngine:
         policy: Policy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        faults: FaultPoints = NO_FAULTS,
     ) -> None:
         self.store = store
         self.session_factory = session_factory
@@ -80,6 +81,7 @@ class SyncEngine:
         self.policy = policy or Policy()
         self.sleep = sleep
         self.rng = rng or random.Random()
+        self.faults = faults
         self.feed = f"approvals:{county}"
         self._session: RegistrySession | None = None
         self._failures = 0
@@ -236,7 +238,7 @@ class SyncEngine:
             if batch is None:
                 batch = self.store.form_batch(max_bytes=byte_budget, max_records=max_records)
                 if batch is not None:
-                    faultpoint("after_batch_persist")
+                    self.faults.reached("after_batch_persist")
             if batch is None:
                 wait = self.store.next_due_in()
                 if wait is None or wait > p.max_wait_s:
@@ -263,7 +265,7 @@ class SyncEngine:
                     batch.batch_id,
                     BatchResponse,
                 )
-                faultpoint("after_send")
+                self.faults.reached("after_send")
                 checked = _check_response(batch, response, outgoing)
             except TransportError as error:
                 report.wasted_bytes += len(body.body)
@@ -301,7 +303,7 @@ class SyncEngine:
                     self.store.abandon_batch(batch.batch_id, "BISECT")
                     max_records = max(1, len(batch.record_ids) // 2)
                 continue
-            faultpoint("after_response_before_apply")
+            self.faults.reached("after_response_before_apply")
             counts = self.store.apply_results(batch.batch_id, checked)
             elapsed = max(time.monotonic() - started, 1e-3)
             self._failures, busy = 0, 0

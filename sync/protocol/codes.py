@@ -9,14 +9,14 @@ Two division lists matter and must not be confused:
   of first registration and never change when the holder moves). For these we accept any code ever in use:
   the Inner Mongolia history file plus python-stdnum's national list.
 
-Which current divisions count as registering counties is configurable
-(``STATION_REGISTERING_KINDS``); by default the league/city seats (county digits ``00``) do not.
+Which current divisions count as registering counties is configurable (``set_registering_kinds``, which
+the station's settings call with ``STATION_REGISTERING_KINDS``); by default the league/city seats (county
+digits ``00``) do not.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from functools import cache
 
@@ -95,9 +95,17 @@ def divisions() -> tuple[Division, ...]:
     )
 
 
+_configured_kinds: tuple[str, ...] | None = None
+
+
+def set_registering_kinds(kinds: tuple[str, ...] | None) -> None:
+    """Which division kinds register students (None: the default, county-level divisions only)."""
+    global _configured_kinds
+    _configured_kinds = tuple(kinds) if kinds else None
+
+
 def _registering_kinds() -> tuple[str, ...]:
-    configured = os.environ.get("STATION_REGISTERING_KINDS")
-    return tuple(k for k in configured.split(",") if k) if configured else _DEFAULT_REGISTERING_KINDS
+    return _configured_kinds or _DEFAULT_REGISTERING_KINDS
 
 
 def counties() -> list[Division]:

@@ -1,20 +1,27 @@
 """Where the project's data files live (code tables, profiles, demo data).
 
 The repository keeps them in the top-level ``resources/`` folder. An installed bundle may move that
-folder: ``STATION_RESOURCES`` then points at it. Both ends of the wire read code tables through here.
+folder: its start-up then calls ``set_resources_dir`` (the station's settings take it from
+``STATION_RESOURCES``). Both ends of the wire read code tables through here.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 _REPOSITORY_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 
+_configured: Path | None = None
+
+
+def set_resources_dir(directory: Path | None) -> None:
+    global _configured
+    _configured = Path(directory) if directory is not None else None
+
+
 def resources_dir() -> Path:
-    override = os.environ.get("STATION_RESOURCES")
-    return Path(override) if override else _REPOSITORY_RESOURCES
+    return _configured if _configured is not None else _REPOSITORY_RESOURCES
 
 
 def resource_path(*parts: str) -> Path:

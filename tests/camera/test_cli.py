@@ -14,6 +14,7 @@ import pytest
 from station.camera import cli
 from station.camera.encode import inspect_jpeg
 from tests.camera.portraits import negative, positive
+from tests.support.stations import context_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +23,7 @@ def run(argv: list[str], capsys) -> tuple[int, str]:
     parser = argparse.ArgumentParser(prog="station")
     cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    code = args.handler(args)
+    code = args.handler(args, context_for())
     return code, capsys.readouterr().out
 
 

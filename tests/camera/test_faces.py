@@ -7,7 +7,7 @@ import math
 import pytest
 
 from station.camera.errors import CameraError, SourceError
-from station.camera.faces import YUNET_ENV, Face, HaarFaceDetector, YuNetFaceDetector, create_detector
+from station.camera.faces import Face, HaarFaceDetector, YuNetFaceDetector, create_detector, set_default_model
 from station.camera.sources import CameraSource
 from tests.camera.portraits import negative, positive
 
@@ -41,11 +41,14 @@ def test_landmark_geometry_from_five_points():
     assert not unknown.eyes_located and unknown.yaw_pitch_degrees() == (None, None)
 
 
-def test_yunet_selected_by_configuration_with_typed_errors(tmp_path, monkeypatch):
+def test_yunet_selected_by_configuration_with_typed_errors(tmp_path):
     assert isinstance(create_detector(), HaarFaceDetector)
-    monkeypatch.setenv(YUNET_ENV, str(tmp_path / "face_detection_yunet_2023mar.onnx"))
-    with pytest.raises(CameraError) as info:
-        create_detector()
+    set_default_model(tmp_path / "face_detection_yunet_2023mar.onnx")  # as the settings configure it
+    try:
+        with pytest.raises(CameraError) as info:
+            create_detector()
+    finally:
+        set_default_model(None)
     assert info.value.code == "detector_unavailable"
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"this is not an onnx model")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from station.camera.errors import SourceError
+from station.camera.opening import open_source
 from station.camera.simulated import SimulatedCamera, astronaut_cutout
 from station.camera.sources import (
     CameraSource,
@@ -15,7 +16,6 @@ from station.camera.sources import (
     StreamSource,
     VideoFileSource,
     camera_index_for_name,
-    open_source,
 )
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from station.app import StationApp
 from station.capture.workflow import State
 from station.idcard.events import CardEvent
 from station.services.station_services import build_services
 from station.ui.main_window import DeskWindow
 from sync.protocol import regno
+from tests.support.stations import open_station
 from tests.sync.harness import chip_for, make_pki, make_station, photo, start_registry
 
 
@@ -28,9 +28,10 @@ def registry(tmp_path):
 
 def test_desk_pulls_the_queue_and_pushes_a_capture_in_the_background(qtbot, tmp_path, registry):
     home = make_station(tmp_path / "station", f"https://127.0.0.1:{registry.port}", registry.tls_dir)
-    app = StationApp.open(home)
-    controller, camera, _cards, sync = build_services(app, "officer-1", sync_interval_s=0.5)
-    window = DeskWindow(controller, camera, sync)
+    app = open_station(home)
+    services = build_services(app, "officer-1", sync_interval_s=0.5)
+    controller, sync = services.controller, services.sync
+    window = DeskWindow(controller, services.camera, sync)
     qtbot.addWidget(window)
     sync.start()
     try:
@@ -42,6 +43,7 @@ def test_desk_pulls_the_queue_and_pushes_a_capture_in_the_background(qtbot, tmp_
         assert controller.state is State.PHOTO
         controller.on_photo(photo())
         window.save_button.click()
+        qtbot.waitUntil(lambda: controller.state is State.SAVED, timeout=10_000)
         record_id = controller.desk.saved.record_id
 
         def accepted() -> bool:
@@ -54,5 +56,5 @@ def test_desk_pulls_the_queue_and_pushes_a_capture_in_the_background(qtbot, tmp_
         assert registry.ledger()[record_id].reg_no == number
         qtbot.waitUntil(lambda: "待同步 0" in window.banner.text(), timeout=10_000)
     finally:
-        assert sync.stop()
+        services.stop()
         app.close()

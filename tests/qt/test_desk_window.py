@@ -9,27 +9,27 @@ from __future__ import annotations
 
 import pytest
 
-from station.app import StationApp
 from station.capture.workflow import State
 from station.commands.demo import setup_demo_station
 from station.services.station_services import build_services
 from station.ui.main_window import DeskWindow
+from tests.support.stations import open_station, settings_for
 
 
 @pytest.fixture
 def desk(qtbot, station_home):
-    setup_demo_station(station_home, 12, card_cycle_seconds=0.3)
-    app = StationApp.open(station_home)
-    controller, camera, cards, _sync = build_services(app, "officer-1")
+    setup_demo_station(settings_for(station_home), 12, card_cycle_seconds=0.3)
+    app = open_station(station_home)
+    services = build_services(app, "officer-1")
+    controller, camera = services.controller, services.camera
     window = DeskWindow(controller, camera)
     qtbot.addWidget(window)
-    cards.event.connect(controller.on_card_event)
     window.show()
+    services.cards.event.connect(controller.on_card_event)
     camera.start()
-    cards.start()
+    services.cards.start()
     yield window, controller, camera, app
-    cards.stop()
-    camera.stop()
+    services.stop()
     app.close()
 
 
@@ -58,8 +58,8 @@ def test_preview_guidance_card_photo_save(qtbot, desk):
     qtbot.waitUntil(photo_or_manual, timeout=30_000)
     assert window.save_button.isEnabled()
     assert not window.photo_view.pixmap().isNull()
-    window.save_button.click()
-    assert controller.state is State.SAVED
+    window.save_button.click()  # the save runs on the store lane; "saved" only after the commit
+    qtbot.waitUntil(lambda: controller.state is State.SAVED, timeout=10_000)
     saved = app.database.records.list(student_id=student.student_id)
     assert len(saved) == 1 and saved[0].state == "pending"
     assert controller.desk.saved.record_id == saved[0].record_id

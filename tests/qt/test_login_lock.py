@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from station.app import StationApp
 from station.commands.demo import setup_demo_station
 from station.services.auth import Authenticator
 from station.services.station_services import build_services
 from station.ui.login import LoginDialog
 from station.ui.main_window import DeskWindow
+from tests.support.stations import open_station, settings_for
 
 
 @pytest.fixture
 def app(station_home):
-    setup_demo_station(station_home, 5)
-    opened = StationApp.open(station_home)
+    setup_demo_station(settings_for(station_home), 5)
+    opened = open_station(station_home)
     opened.database.operators.create("wuyun", "long-enough-1", role="operator")
     yield opened
     opened.close()
@@ -47,8 +47,10 @@ def test_repeated_failures_lock_the_account(qtbot, app):
 
 
 def test_idle_desk_hides_personal_data_until_the_password_is_given(qtbot, app):
-    controller, camera, _cards, sync = build_services(app, "wuyun")
-    window = DeskWindow(controller, camera, sync, authenticator=Authenticator(app), idle_limit_s=0.5)
+    services = build_services(app, "wuyun")
+    window = DeskWindow(
+        services.controller, services.camera, services.sync, authenticator=Authenticator(app), idle_limit_s=0.5
+    )
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.lock_dialog is not None and window.lock_dialog.isVisible(), timeout=10_000)

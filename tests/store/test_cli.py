@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
+from pathlib import Path
 
 import pytest
 
 from station.store import cli, paths
+from tests.support.stations import context_for
 
 
 def _run(argv, capsys, stdin: str | None = None, monkeypatch=None):
@@ -17,7 +20,7 @@ def _run(argv, capsys, stdin: str | None = None, monkeypatch=None):
     args = parser.parse_args(argv)
     if stdin is not None:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = args.handler(args)
+    code = args.handler(args, context_for(Path(os.environ["STATION_HOME"])))
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -22,12 +22,14 @@ import sqlalchemy as sa
 from station import config as station_config
 from station.app import StationApp
 from station.capture.workflow import State
-from station.commands.sync import StationSyncStore, build_engine, save_credentials
 from station.idcard import commands as cmd
 from station.idcard.card import ChipData
 from station.idcard.emulator import synthetic_chip
 from station.idcard.frames import build_response
 from station.store.database import StationDatabase
+from station.syncing.credentials import save_credentials
+from station.syncing.engine import build_engine
+from station.syncing.local_store import StationSyncStore
 from sync.client.engine import Policy, SyncEngine
 from sync.client.http import Timeouts
 from sync.client.tlsmaterial import Credentials
@@ -40,6 +42,7 @@ from sync.registry.faults import Faults
 from sync.registry.pki import TlsPaths, init_pki, issue_station
 from sync.registry.seed import seed_county
 from sync.registry.tls import RegistryServer
+from tests.support.stations import open_station
 
 COUNTY = "150102"
 SEASON = 2026
@@ -196,7 +199,7 @@ def photo_variants(count: int) -> list:  # type: ignore[type-arg]
 
 
 def open_app(home: Path) -> StationApp:
-    return StationApp.open(home)
+    return open_station(home)
 
 
 def capture(app: StationApp, national_id: str, photo_result=None, operator: str = "op-01") -> str:  # type: ignore[no-untyped-def]
@@ -208,7 +211,7 @@ def capture(app: StationApp, national_id: str, photo_result=None, operator: str 
 
 
 def engine_for(app: StationApp, policy: Policy = FAST, timeouts: Timeouts = FAST_TIMEOUTS) -> SyncEngine:
-    engine = build_engine(app, policy=policy, timeouts=timeouts)
+    engine = build_engine(app.database, app.config, policy=policy, timeouts=timeouts)
     app.database.outbox._backoff = lambda attempts: 0.02  # the store's per-record backoff, shortened
     return engine
 

@@ -261,7 +261,7 @@ def test_n17_hostname_mismatch(app, registry, tls_dir, tmp_path):
 
 @pytest.mark.parametrize("problem", ["expired_client_cert", "client_cert_of_another_ca"])
 def test_n17_client_certificate_problems(app, registry, tls_dir, tmp_path, problem):
-    from station.commands.sync import save_credentials
+    from station.syncing.credentials import save_credentials
     from sync.client.tlsmaterial import Credentials
     from sync.registry.pki import init_pki, issue_station
 

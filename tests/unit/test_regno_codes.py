@@ -29,10 +29,14 @@ def test_league_seats_are_not_registering_counties():
     assert all(d.county_code2 != "00" for d in codes.counties())
 
 
-def test_registering_kinds_are_configurable(monkeypatch):
-    monkeypatch.setenv("STATION_REGISTERING_KINDS", "旗")
-    assert codes.county("150102") is None  # 市辖区 excluded
-    assert codes.county("150121") is not None
+def test_registering_kinds_are_configurable():
+    codes.set_registering_kinds(("旗",))
+    try:
+        assert codes.county("150102") is None  # 市辖区 excluded
+        assert codes.county("150121") is not None
+    finally:
+        codes.set_registering_kinds(None)
+    assert codes.county("150102") is not None
 
 
 @settings(max_examples=200, deadline=None)

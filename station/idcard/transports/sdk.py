@@ -45,7 +45,8 @@ _SIGNATURES: dict[str, list[Any]] = {
 _OPTIONAL = {"SDT_GetSAMID", "SDT_ReadBaseFPMsg", "SDT_GetSAMStatus"}
 
 
-def _load(path: str) -> Any:
+def load_dll(path: str) -> Any:
+    """The vendor library at ``path``, as the platform loads it (no signatures declared yet)."""
     try:
         return ctypes.WinDLL(path) if sys.platform == "win32" else ctypes.CDLL(path)  # type: ignore[attr-defined]
     except OSError as error:
@@ -54,7 +55,7 @@ def _load(path: str) -> Any:
 
 def load_library(path: str) -> Any:
     """The sdtapi library with its function signatures declared."""
-    lib = _load(path)
+    lib = load_dll(path)
     for name, argtypes in _SIGNATURES.items():
         if not hasattr(lib, name):
             if name in _OPTIONAL:
@@ -185,20 +186,3 @@ class SdkReader(Reader):
             except ReaderTimeoutError:
                 pass
         return sam_status_error(sw3)
-
-
-def from_spec(rest: str) -> Reader:
-    """``/path/libsdtapi.so`` or ``/path/libtermb.so#1001``: the flavour follows the exported functions."""
-    path, _, port_text = rest.partition("#")
-    if not path:
-        raise ReaderSpecError(detail="sdk:<library path>[#port]")
-    try:
-        port = int(port_text) if port_text else None
-    except ValueError:
-        raise ReaderSpecError(detail="the SDK port must be a number") from None
-    from station.idcard.transports.termb import TermbReader, is_termb
-
-    lib = _load(path)
-    if is_termb(lib):
-        return TermbReader(lib, path, port)
-    return SdkReader(path, port)

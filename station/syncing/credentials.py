@@ -1,0 +1,29 @@
+"""The registry credentials (the registry's CA, this station's certificate and private key).
+
+They are imported from the enrollment file and kept among the store's secrets (sealed under the
+database key, ``station.store.secrets``); they are read only to build the in-memory TLS context of a
+session (``sync.client.tlsmaterial``).
+"""
+
+from __future__ import annotations
+
+from sync.client.tlsmaterial import Credentials
+
+SECRET_NAMES = {
+    "ca_pem": "registry.ca_pem",
+    "cert_pem": "registry.cert_pem",
+    "key_pem": "registry.key_pem",
+}
+
+
+def save_credentials(database, credentials: Credentials) -> None:  # type: ignore[no-untyped-def]
+    database.secrets.put(
+        {secret: getattr(credentials, field).encode() for field, secret in SECRET_NAMES.items()}
+    )
+
+
+def load_credentials(database) -> Credentials | None:  # type: ignore[no-untyped-def]
+    values = {field: database.secrets.get(secret) for field, secret in SECRET_NAMES.items()}
+    if any(not value for value in values.values()):
+        return None
+    return Credentials(**{field: value.decode() for field, value in values.items()})  # type: ignore[union-attr]
