@@ -1,4 +1,4 @@
-"""Named crash points for the fault tests (sync-protocol.md §4.1): ``STATION_CRASH_AT=name`` ends the
+"""Named crash points for the fault tests (docs/sync-protocol.md §11.1): ``STATION_CRASH_AT=name`` ends the
 process there with ``os._exit(137)``, as a power cut or a kill would, without cleanup or flushing.
 
 ``STATION_CRASH_AT=name:N`` crashes at the N-th time the point is reached (1-based).
