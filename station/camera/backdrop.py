@@ -1,4 +1,4 @@
-"""Backdrop and clothing checks (photo-spec §4.5): uniformity, colour against the reference, contrast.
+"""Backdrop and clothing checks (docs/photo-profiles.md §5.5): uniformity, colour against the reference, contrast.
 
 They look at the analysis view of the planned crop, at output pixel scale: two top-corner patches
 (above the crown), the side bands at eye height (backdrop-coloured pixels only, so hair and shoulders

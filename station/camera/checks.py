@@ -1,4 +1,4 @@
-"""The individual checks of photo-spec §7, each turning measurements into a ``Check``.
+"""The individual checks of docs/photo-profiles.md §5, each turning measurements into a ``Check``.
 
 Face checks work on the face patch normalised by ``measures.normalised_face``; background and
 clothing checks on the analysis view of the planned crop (output pixel scale).

@@ -32,7 +32,7 @@ _MARKS = {"pass": "✔", "warn": "!", "fail": "✘", "skipped": "-"}
 
 
 def register(subparsers: Any) -> None:
-    photo = subparsers.add_parser("photo", help="registration photo: check or make (photo-spec profiles)")
+    photo = subparsers.add_parser("photo", help="registration photo: check or make (photo profiles)")
     commands = photo.add_subparsers(dest="photo_command", required=True)
 
     check = commands.add_parser("check", help="report every quality check for an image")

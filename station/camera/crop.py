@@ -4,7 +4,7 @@ The output is a pure crop and resample of the source frame: the eye midpoint goe
 horizontal centre, the face width to the profile's target width, and the eye line (or, for profiles
 anchored on the crown, the crown gap) to its target, each moved only as far as needed inside the
 profile's allowed ranges for the crop to fit the frame. When no placement fits, framing fails: the
-station never invents pixels to fill a border (photo-spec §4.6).
+station never invents pixels to fill a border (docs/photo-profiles.md §4).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 OpenCV's encoder writes baseline JPEG with a JFIF APP0 header and no EXIF, XMP, ICC or comment
 segments; this module sets the profile's dpi in that header and then proves, by reading the bytes
 back, that the file has the profile's dimensions, lies inside its byte window, is baseline (SOF0) with
-three 8-bit components, carries the density, and holds no metadata segment (photo-spec §5).
+three 8-bit components, carries the density, and holds no metadata segment (docs/photo-profiles.md §6).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class Face:
     """One detected face.
 
     ``width_factor`` converts the detector's box width into the cheek-to-cheek face width the photo
-    standards measure; it is a per-detector calibration constant [PROP, photo-spec §4.6].
+    standards measure; it is a per-detector calibration constant [PROP, docs/photo-profiles.md §3].
     """
 
     x: float
@@ -84,7 +84,7 @@ class Face:
         return self.w * self.h
 
     def yaw_pitch_degrees(self) -> tuple[float | None, float | None]:
-        """Rough yaw and pitch from the available points [PROP: uncalibrated proxies, photo-spec §4.6].
+        """Rough yaw and pitch from the available points [PROP: uncalibrated proxies, docs/photo-profiles.md §3].
 
         With a nose point (YuNet): yaw from the nose tip's sideways offset from the eye midpoint (the
         tip stands about 0.4 IED in front of the eye plane); pitch from where the nose sits between

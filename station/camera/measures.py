@@ -1,4 +1,4 @@
-"""Pixel measurements behind the quality checks (photo-spec §4): pure functions on numpy arrays.
+"""Pixel measurements behind the quality checks (docs/photo-profiles.md §5): pure functions on numpy arrays.
 
 Colours: 8-bit sRGB in BGR order as OpenCV delivers them; luma Y' is BT.601; CIELAB is computed in
 float (L 0-100) so ΔE00 values mean what the standards mean.
@@ -92,7 +92,7 @@ def normalised_face(
 
 
 def sharpness(gray_patch: np.ndarray) -> float:
-    """Variance of the Laplacian after a 3×3 Gaussian (photo-spec §4.2), brightness-normalised.
+    """Variance of the Laplacian after a 3×3 Gaussian (docs/photo-profiles.md §5.3), brightness-normalised.
 
     The variance grows with the square of the image's gain, so a dim face would read as blurred;
     it is scaled to a face of mean grey 128 so that focus and exposure stay separate checks.
@@ -116,9 +116,9 @@ def entropy_bits(values: np.ndarray) -> float:
 
 
 def glare_fraction(eye_patch: np.ndarray) -> tuple[float, float]:
-    """(largest blob, total) fraction of near-white low-saturation pixels in an eye region (§4.7).
+    """(largest blob, total) fraction of near-white low-saturation pixels in an eye region (§5.2, check 14).
 
-    A lens reflection clips: V >= 250 rather than the spec's 245, which also caught bright sclera.
+    A lens reflection clips: V >= 250 rather than the reference note's 245 (§7), which also caught bright sclera.
     """
     if eye_patch.size == 0:
         return 0.0, 0.0

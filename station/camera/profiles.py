@@ -2,7 +2,7 @@
 
 A profile fixes the exact output (pixels, density, byte window, JPEG quality bounds), the geometry the
 crop must meet (eye line, crown gap, face width, horizontal centre) and the backdrop colours it allows.
-The figures come from photo-spec.md §6; they live in data so an office can add or revise a profile
+The figures and their sources: docs/photo-profiles.md §2; they live in data so an office can add or revise a profile
 without touching code. Each file carries ``schema`` (format of the file) and ``version`` (of the figures).
 """
 

@@ -1,9 +1,9 @@
-"""The photo quality checks of photo-spec §7 on one frame: ``analyze(frame, profile)``.
+"""The photo quality checks of docs/photo-profiles.md §5 on one frame: ``analyze(frame, profile)``.
 
 It detects the face, plans the crop, runs every automatic check (``checks``) and returns a
 ``QualityReport`` (``report``): fail blocks the capture, warn is a hint the officer may override with a
 recorded reason, skipped means not judged because no face was found. Thresholds marked [PROP] in the
-spec are starting points; they live in ``Thresholds`` so a desk can be calibrated. The items no camera
+docs are starting points; they live in ``Thresholds`` so a desk can be calibrated. The items no camera
 can judge come back as ``checklist`` for the officer to confirm.
 """
 

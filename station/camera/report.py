@@ -26,9 +26,9 @@ class Thresholds:
     roll_fail: float = 8.0
     pose_pass: float = 5.0
     pose_fail: float = 10.0
-    # Sharpness is judged on the face resampled to this inter-eye distance. photo-spec §7 proposes
+    # Sharpness is judged on the face resampled to this inter-eye distance. The reference note proposes
     # 100 px; 50 px is used because the only real frontal portrait shipped in packages has an IED of
-    # 46 px, so any larger scale measures resampling softness rather than focus. [PROP, calibrate]
+    # 46 px, so any larger scale measures resampling softness rather than focus. [PROP, docs/photo-profiles.md §7]
     sharpness_ied: float = 50.0
     sharpness: float = 40.0  # [PROP] at sharpness_ied; package portraits ~62, 2 px blur ~32, 3 px ~20
     exposure_pass: tuple[float, float] = (110.0, 200.0)
@@ -41,7 +41,7 @@ class Thresholds:
     range_fail: float = 80.0
     entropy_pass: float = 7.0
     entropy_warn: float = 6.5
-    symmetry_pass: float = 0.15  # spec proposes 0.12; a studio key light gives ~0.13 [PROP]
+    symmetry_pass: float = 0.15  # reference note proposes 0.12; a studio key light gives ~0.13 [PROP]
     symmetry_fail: float = 0.30
     background_std_pass: float = 8.0
     background_std_fail: float = 14.0

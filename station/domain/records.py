@@ -3,7 +3,7 @@
 A record carries everything the registry needs and nothing the station may change later: the
 conforming photo, the card's raw chip data (256-byte text, 1024-byte WLT photo, optional fingerprint
 block, chip serial, SAM id), who captured it, where and when, the quality report and the comparison
-with the pre-registration. Its identity is fixed at capture (DESIGN §5):
+with the pre-registration. Its identity is fixed at capture (docs/sync-protocol.md §2.1):
 
 * ``record_id``: a UUIDv7 (RFC 9562), minted before the officer sees "saved" and never re-minted;
 * ``payload_sha256``: SHA-256 of the payload's RFC 8785 canonical JSON (``sync.protocol.canonical``,

@@ -1,4 +1,4 @@
-"""The outbox: which records still have to reach the registry, in batches (sync-protocol §2.7-2.9).
+"""The outbox: which records still have to reach the registry, in batches (docs/sync-protocol.md §8-§9).
 
 States: ``pending`` (waiting, maybe with a backoff time), ``inflight`` (member of an open batch that
 was committed before the first send and is resent byte-identically until answered), and the final
@@ -119,7 +119,7 @@ class OutboxRepository:
             return [self._batch(conn, row) for row in rows]
 
     def note_attempt(self, batch_id: str, *, body_sha256: str, error: str | None = None) -> None:
-        """Record a send of the batch. The body must be byte-identical on every attempt (§2.7)."""
+        """Record a send of the batch. The body must be byte-identical on every attempt (§8.3)."""
         with write_transaction(self._engine) as conn:
             row = conn.execute(sa.select(batches).where(batches.c.batch_id == batch_id)).mappings().first()
             if row is None or row["state"] != "open":
@@ -192,7 +192,7 @@ class OutboxRepository:
             )
 
     def confirm_ledger(self, record_ids: Iterable[str], *, at: datetime | None = None) -> int:
-        """Mark final outcomes the registry's ledger confirmed (§2.9); only these may be purged later."""
+        """Mark final outcomes the registry's ledger confirmed (§9.3); only these may be purged later."""
         ids = list(record_ids)
         with write_transaction(self._engine) as conn:
             result = conn.execute(
@@ -245,7 +245,7 @@ class OutboxRepository:
         return (clock.parse(first) - (now or clock.utc_now())).total_seconds()
 
     def digest(self) -> tuple[int, str]:
-        """``(count, xor_sha256(record_id|state|reg_no))`` over accepted and rejected rows (§2.9)."""
+        """``(count, xor_sha256(record_id|state|reg_no))`` over accepted and rejected rows (§9.2)."""
         query = sa.select(outbox.c.record_id, outbox.c.state, outbox.c.reg_no).where(
             outbox.c.state.in_(("accepted", "rejected"))
         )

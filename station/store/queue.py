@@ -1,6 +1,6 @@
 """The local queue of approved students, filled from the registry's approvals feed.
 
-A feed page is applied atomically with its cursor (sync-protocol §2.3): in one ``BEGIN IMMEDIATE``
+A feed page is applied atomically with its cursor (docs/sync-protocol.md §6.4): in one ``BEGIN IMMEDIATE``
 every upsert whose version is newer than the local one, every tombstone, then the cursor. Replaying a
 page is harmless, and an older version never overwrites a newer one. Revoked students stay as
 tombstones (``revoked``), so a capture already made for them keeps its context.

@@ -1,6 +1,6 @@
 """Capture records: saved together with their outbox row in one transaction, then never changed.
 
-``save`` is the moment a capture becomes real (sync-protocol L1): the record, its ``outbox(pending)``
+``save`` is the moment a capture becomes real (L1, docs/sync-protocol.md §2.2): the record, its ``outbox(pending)``
 row and the "capture" audit entry commit together in one ``BEGIN IMMEDIATE``, or none of them does.
 The officer may be told "saved" only after it returns. Reading a record's personal data is a "view"
 and is audited in the same transaction. The retention purge is the only change a record ever sees,

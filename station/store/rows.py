@@ -73,7 +73,7 @@ class QueuedStudent:
 
 @dataclass(frozen=True)
 class FeedItem:
-    """One item of the approvals feed page (sync-protocol §2.3)."""
+    """One item of the approvals feed page (docs/sync-protocol.md §6)."""
 
     student_id: str
     seq: int
@@ -215,7 +215,7 @@ class Batch:
 
 @dataclass(frozen=True)
 class ItemResult:
-    """One per-record result of a push response (sync-protocol §2.4)."""
+    """One per-record result of a push response (docs/sync-protocol.md §7.6)."""
 
     record_id: str
     status: str  # accepted | duplicate | rejected | conflict | retry

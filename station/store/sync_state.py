@@ -1,4 +1,4 @@
-"""Feed cursors (sync-protocol §2.3): saved in the same transaction as the page they follow."""
+"""Feed cursors (docs/sync-protocol.md §6.4): saved in the same transaction as the page they follow."""
 
 from __future__ import annotations
 

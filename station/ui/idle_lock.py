@@ -1,4 +1,4 @@
-"""Locks the desk after a period without keyboard or mouse input (DESIGN §6: screen lock when idle).
+"""Locks the desk after a period without keyboard or mouse input (screen lock when idle).
 
 An application-wide event filter notes the last input; a timer compares it with the limit. While
 locked, the window hides everything personal and asks the logged-in officer's password again.

@@ -1,1 +1,1 @@
-"""The station's sync client: HTTP session, push/pull engine, reconciliation (sync-protocol.md §2.6-2.10)."""
+"""The station's sync client: HTTP session, push/pull engine, reconciliation (docs/sync-protocol.md §3.4, §6-§9)."""

@@ -1,4 +1,4 @@
-"""The push body (sync-protocol.md §2.4): one multipart/form-data request per batch.
+"""The push body (docs/sync-protocol.md §7.1): one multipart/form-data request per batch.
 
 The body is a pure function of the batch (id, formation time) and its frozen records, so a resend after
 a timeout or a restart is byte-identical: the boundary derives from the batch id, the JSON part is
@@ -21,7 +21,7 @@ class BatchBody:
     body: bytes
     content_type: str
     sha256: str
-    payload_bytes: int  # JPEG bytes + canonical record JSON bytes (the §5 "payload")
+    payload_bytes: int  # JPEG bytes + canonical record JSON bytes (the §11.4 "payload")
 
 
 def envelope(batch: OpenBatch, station_id: str, season: int, records: list[Outgoing]) -> dict:

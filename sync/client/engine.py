@@ -1,6 +1,6 @@
 """The sync engine: pull the approvals queue, push the outbox, reconcile with the ledger, purge.
 
-One ``run_once`` is one session (sync-protocol.md §2.3-2.9): ping first (auth, proxy, portal, clock
+One ``run_once`` is one session (docs/sync-protocol.md §6-§9): ping first (auth, proxy, portal, clock
 skew, the registry's byte limit), pull every page (each applied with its cursor in one store
 transaction; 410 restarts from cursor 0 as a full resync; the digest is compared once caught up),
 push (open batches from an earlier run first, byte-identical with the same key; then new batches sized
@@ -169,7 +169,7 @@ class SyncEngine:
                 busy += 1
                 self._wait_busy(report, error, busy)
 
-    # ------------------------------------------------------------------ pull (§2.3)
+    # ------------------------------------------------------------------ pull (§6)
 
     def pull(self, report: SyncReport) -> None:
         resynced = False
@@ -223,7 +223,7 @@ class SyncEngine:
             if not page.has_more:
                 return page.head_seq
 
-    # ------------------------------------------------------------------ push (§2.4, §2.6, §2.7)
+    # ------------------------------------------------------------------ push (§7, §8)
 
     def push(self, report: SyncReport) -> None:
         p = self.policy
@@ -323,7 +323,7 @@ class SyncEngine:
             goodput = len(body.body) / elapsed
             byte_budget = int(min(byte_cap, max(goodput * p.target_batch_s, 1)))
 
-    # ------------------------------------------------------------------ reconciliation (§2.9)
+    # ------------------------------------------------------------------ reconciliation (§9)
 
     def reconcile(self, report: SyncReport) -> int:
         """Compare with the ledger; confirm what it holds, reopen what it lacks. Returns records reopened."""
@@ -370,7 +370,7 @@ class SyncEngine:
 
 
 def _check_response(batch: OpenBatch, response: BatchResponse, outgoing) -> list[CheckedResult]:  # type: ignore[no-untyped-def]
-    """Every record exactly once and nothing else, else the whole answer is invalid (retry, §2.4)."""
+    """Every record exactly once and nothing else, else the whole answer is invalid (retry, §7.6)."""
     ids = [r.record_id for r in response.results]
     if response.batch_id != batch.batch_id or len(ids) != len(set(ids)) or set(ids) != set(batch.record_ids):
         raise TransportError("BAD_RESULTS", "the answer does not list every record of the batch exactly once")

@@ -1,7 +1,7 @@
 """Typed sync errors: each carries a machine ``code``, an English ``detail`` and whether a retry can help.
 
 ``sync`` may not import ``station``, so messages here are English; the station's commands translate the
-codes into officer-facing Chinese/English text. ``retryable`` follows sync-protocol.md §2.7: transport
+codes into officer-facing Chinese/English text. ``retryable`` follows docs/sync-protocol.md §8.3: transport
 failures and ambiguous answers are retried with the same key and bytes; configuration, certificate and
 client-bug answers are not (they do not heal by retrying).
 """

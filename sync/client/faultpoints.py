@@ -1,4 +1,4 @@
-"""Named crash points for the fault tests (docs/sync-protocol.md, fault plan): the process ends at a
+"""Named crash points for the fault tests (docs/sync-protocol.md §11.1): the process ends at a
 named point with ``os._exit(137)``, as a power cut or a kill would, without cleanup or flushing.
 
 The points are an injected collaborator: the engine and the station's store port take a

@@ -1,4 +1,4 @@
-"""The registry HTTP session, configured as sync-protocol.md §2.10 says.
+"""The registry HTTP session, configured as docs/sync-protocol.md §3.4 says.
 
 One ``requests.Session`` per sync thread: ``trust_env=False`` (no ``REQUESTS_CA_BUNDLE``/``HTTPS_PROXY``
 surprises), the private CA as the only trust anchor and the station certificate, both inside an
@@ -46,7 +46,7 @@ _CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class Timeouts:
-    connect_s: float = 20.0  # also bounds every stalled send() of an upload (§1.7): not 3 s on 64 kbit/s
+    connect_s: float = 20.0  # also bounds every stalled send() of an upload (§3.4): not 3 s on 64 kbit/s
     read_s: float = 60.0  # per socket read, not per request
     deadline_base_s: float = 60.0  # total per attempt: base + bytes / min_goodput
     min_goodput_bps: float = 4_000.0  # bytes/s: about 32 kbit/s, below the slowest link profile
@@ -257,7 +257,7 @@ def _classify_stream_error(error: Exception) -> SyncError:
 
 
 def check_status(answer: Answer) -> None:
-    """Turn a non-success answer (or a non-protocol one) into the typed error of §2.4 / §2.7."""
+    """Turn a non-success answer (or a non-protocol one) into the typed error of §5.3 / §8.3."""
     status = answer.status
     if answer.headers.get(PROTOCOL_HEADER) != str(PROTOCOL_VERSION):
         if status == 407:

@@ -1,4 +1,4 @@
-"""Single-flight: one sync loop per station, across processes (sync-protocol.md §2.7).
+"""Single-flight: one sync loop per station, across processes (docs/sync-protocol.md §8.4).
 
 An OS lock on ``sync.lock`` in the station home (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on
 Windows). The kernel drops the lock when the process dies, so a crashed sync never blocks the next

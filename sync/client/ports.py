@@ -15,7 +15,7 @@ from sync.protocol.wire import ApprovalsPage, RecordResult
 
 
 class BodyChanged(Exception):
-    """The store refused a resend whose body differs from the first send (§2.7: a program error)."""
+    """The store refused a resend whose body differs from the first send (docs/sync-protocol.md §8.1: a program error)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What a sync session did: the figures ``station sync`` prints and the benchmark reads (§5 metrics)."""
+"""What a sync session did: the figures ``station sync`` prints and the benchmark reads (docs/sync-protocol.md §11.4)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ an ``ssl.SSLContext``. Python's ``ssl`` loads a key only from a path, so on Linu
 an anonymous memory file (``memfd_create``: it has no name in any directory and vanishes with the
 descriptor) and loaded through ``/proc/self/fd/N``; elsewhere a 0600 file in a private temporary
 directory is used and deleted right after ``load_cert_chain``. The CA is loaded from memory
-(``cadata``) and is the only trust anchor: no system store, no certifi (sync-protocol.md §2.2).
+(``cadata``) and is the only trust anchor: no system store, no certifi (docs/sync-protocol.md §3.1).
 """
 
 from __future__ import annotations

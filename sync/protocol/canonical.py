@@ -1,12 +1,12 @@
 """Canonical JSON (RFC 8785 style), record hashes, UUIDv7 record ids and the XOR digests of the protocol.
 
 Both ends compute ``payload_sha256`` here: the SHA-256 of the record's canonical JSON with the
-``payload_sha256`` member itself left out (sync-protocol.md §2.1). Canonical form: object members sorted
+``payload_sha256`` member itself left out (docs/sync-protocol.md §4). Canonical form: object members sorted
 by their UTF-16 code units, no insignificant whitespace, strings as UTF-8 with the minimal JSON escapes,
 numbers in the ECMAScript shortest form (integral floats written without a fraction). NaN and infinities
 are refused.
 
-The digests of §2.3 and §2.5 are an XOR of SHA-256 terms, so either end can fold them in any order:
+The digests of §4.4 are an XOR of SHA-256 terms, so either end can fold them in any order:
 ``approval_term(student_id, version)`` for the approvals feed and ``ledger_term(record_id, status,
 reg_no)`` for a station's ledger (``reg_no`` is "" for a rejection).
 """

@@ -1,4 +1,4 @@
-"""Opaque feed cursors: ``(epoch, season, scope, last_seq)`` packed into URL-safe text (§2.3).
+"""Opaque feed cursors: ``(epoch, season, scope, last_seq)`` packed into URL-safe text (docs/sync-protocol.md §4.5).
 
 ``scope`` is the county code for the approvals feed and the station id for a station's ledger. The
 client stores the text and sends it back unchanged; only the registry decodes it. An absent cursor,

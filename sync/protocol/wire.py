@@ -1,4 +1,4 @@
-"""Wire models of the station <-> registry protocol (sync-protocol.md §2.3-2.5), shared by both ends.
+"""Wire models of the station <-> registry protocol (docs/sync-protocol.md §6, §7, §9), shared by both ends.
 
 Pydantic models for what travels: the approvals feed (``FeedItem``, ``ApprovalsPage``,
 ``ApprovalsDigest``), the push batch (``BatchEnvelope`` with ``Record`` items; the JSON part of the
@@ -80,7 +80,7 @@ def _check_sha(value: str) -> str:
     return value
 
 
-# ---------------------------------------------------------------- pull: the approvals feed (§2.3)
+# ---------------------------------------------------------------- pull: the approvals feed (§6)
 
 
 class PreRegistration(_Wire):
@@ -123,7 +123,7 @@ class ApprovalsDigest(_Wire):
     xor_sha256: str  # XOR of sha256("student_id|version") over live (upsert) rows
 
 
-# ---------------------------------------------------------------- push: records and batches (§2.4)
+# ---------------------------------------------------------------- push: records and batches (§7)
 
 
 class PhotoRef(_Wire):
@@ -220,7 +220,7 @@ class BatchResponse(_Wire):
     results: list[RecordResult]
 
 
-# ---------------------------------------------------------------- reconciliation (§2.5)
+# ---------------------------------------------------------------- reconciliation (§9)
 
 
 class RecordsStatusRequest(_Wire):
@@ -270,7 +270,7 @@ class LedgerDigest(_Wire):
 
 
 class MissingBlobsRequest(_Wire):
-    """``POST /v1/blobs/missing``: which of these photos must the next batch carry? (§2.4 step 2)"""
+    """``POST /v1/blobs/missing``: which of these photos must the next batch carry? (docs/sync-protocol.md §7.7)"""
 
     hashes: list[str] = Field(min_length=1, max_length=500)
 

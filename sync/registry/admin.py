@@ -45,7 +45,7 @@ class CountyReport:
     registered: int  # registration numbers issued
     rejected: int
     last_serial: int
-    serial_gaps: int  # last_serial - registrations holding a serial: 0 when gapless (§2.9.3 audit)
+    serial_gaps: int  # last_serial - registrations holding a serial: 0 when gapless (docs/sync-protocol.md §10.5)
 
 
 def report(registry: Registry, county: str | None = None) -> list[CountyReport]:

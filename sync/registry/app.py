@@ -1,4 +1,4 @@
-"""The registry's HTTP API (FastAPI): the endpoints of sync-protocol.md §2.2-2.5.
+"""The registry's HTTP API (FastAPI): the endpoints of docs/sync-protocol.md §5.
 
 The caller's identity is the TLS client certificate, which the serving layer (``tls.py``) puts in the
 ASGI TLS extension (``scope["extensions"]["tls"]["client_cert_chain"]``); a request without one is
@@ -201,7 +201,7 @@ def create_app(registry: Registry) -> FastAPI:
     app = FastAPI(
         title="Capture registry",
         version=str(PROTOCOL_VERSION),
-        description="Station <-> registry sync protocol (sync-protocol.md §2). Mutual TLS only.",
+        description="Station <-> registry sync protocol (docs/sync-protocol.md). Mutual TLS only.",
         docs_url=None,
         redoc_url=None,
     )

@@ -1,6 +1,6 @@
 """The registry's tables and database access (SQLAlchemy 2; SQLite by default, PostgreSQL via psycopg 3).
 
-Constraints carry the invariants of sync-protocol.md §2.9: ``UNIQUE(record_id)`` (primary key of
+Constraints carry the invariants of docs/sync-protocol.md §2.2: ``UNIQUE(record_id)`` (primary key of
 ``records``), one registration per ID number per season (a partial unique index), ``UNIQUE(season,
 county, serial)``, ``last_serial <= 99999`` and one ledger sequence per station.
 

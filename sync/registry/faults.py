@@ -1,4 +1,4 @@
-"""Fault hooks for the fault-injection tests (sync-protocol.md §4.1), off unless configured.
+"""Fault hooks for the fault-injection tests (docs/sync-protocol.md §11.1), off unless configured.
 
 Nothing here reacts to request headers: faults come only from the registry's configuration
 (``Faults.from_config`` of a JSON object given to ``serve --faults`` or to ``Settings``). Counters say
@@ -12,7 +12,7 @@ how many times a hook fires (-1: every time); they are thread-safe, so a test ca
 - ``slow_response_bps``: the batch response body trickles at this many bytes per second.
 - ``retry_after_s`` (+ ``retry_after_status`` 429|503, ``retry_after_count``): refuse batches with it.
 - ``abort_after_allocation`` (probability, with ``seed``): roll a record's transaction back after its
-  serial was allocated; the record is answered ``retry BUSY`` (the gapless-serial test of §3.1).
+  serial was allocated; the record is answered ``retry BUSY`` (the gapless-serial test, S10 of §11.2).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""The approvals feed (sync-protocol.md §2.3): per-county sequence, pages, digest, student changes.
+"""The approvals feed (docs/sync-protocol.md §6): per-county sequence, pages, digest, student changes.
 
 Every change of a student takes the next ``seq`` of its county from the ``feed_counters`` row inside
 the changing transaction; the row lock (or SQLite's single writer) is held to COMMIT, so a reader that
-sees ``seq = k`` already sees every smaller seq (prefix-closed visibility, design (a)). The feed is
+sees ``seq = k`` already sees every smaller seq (prefix-closed visibility, §6.2). The feed is
 compacted in place: a student row carries only its latest ``seq``. Statuses in
 ``wire.REVOKED_STATUSES`` go out as tombstones (``op: revoke``).
 """

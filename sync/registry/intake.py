@@ -1,4 +1,4 @@
-"""Batch push (sync-protocol.md §2.4): envelope checks, the Idempotency-Key claim, one transaction per record.
+"""Batch push (docs/sync-protocol.md §7): envelope checks, the Idempotency-Key claim, one transaction per record.
 
 Per record, in this order: a stored outcome for the ``record_id`` answers ``duplicate`` (or the stored
 rejection), a different hash ``conflict``; the photo must be in the blob store and verify (else
@@ -9,7 +9,7 @@ changes and, last, the county's serial counter row is advanced and the registrat
 
 A replay of a finished batch is answered by running the records again (each resolves to its stored
 outcome: ``duplicate`` for accepted ones), not by replaying a cached body, so lost responses show up as
-``duplicate`` as the test oracle of §2.9.4 expects. A batch that had ``retry`` items, or failed, releases
+``duplicate`` as the test oracle of §11.3 expects. A batch that had ``retry`` items, or failed, releases
 its key so the retry can run.
 """
 

@@ -1,4 +1,4 @@
-"""Reconciliation (sync-protocol.md §2.5): record status by id, the station ledger feed and its digest.
+"""Reconciliation (docs/sync-protocol.md §9): record status by id, the station ledger feed and its digest.
 
 The ledger of a station is its stored outcomes in ``ledger_seq`` order; ``ledger_seq`` comes from the
 station's counter row inside the deciding transaction, so the feed has the same prefix-closed

@@ -10,7 +10,7 @@ Measured, each beside a baseline taken in the same run:
   over the payload (JPEG + canonical record JSON of the acked records). Aim <= 1.05.
 * **flapping link**: a batch of captures drained through a proxy that drops, stalls and recovers every
   second or so; wasted bytes (bodies of attempts never applied) against the bytes that were applied.
-* **link profiles L1-L3** (sync-protocol.md §5, throttled and delayed by the proxy): time to drain a small
+* **link profiles L1-L3** (docs/sync-protocol.md §11.4, throttled and delayed by the proxy): time to drain a small
   outbox, against the ideal time of the same bytes at the profile's rate.
 * **pull**: 100,000 students (scaled) pulled by ``station sync --once --pull-only`` in a subprocess (time,
   peak RSS), against fetching the same pages raw without applying them.
@@ -176,7 +176,7 @@ def bench_flapping(tmp: Path, tls: Path, count: int) -> None:
     stop = threading.Event()
     rng = random.Random(7)
 
-    def flap() -> None:  # sync-protocol §4.2 N11 (up 30-120 s / down 10-60 s), 30x faster
+    def flap() -> None:  # docs/sync-protocol.md §11.2 N11 (up 30-120 s / down 10-60 s), 30x faster
         while not stop.is_set():
             time.sleep(rng.uniform(1.0, 4.0))  # up
             proxy.set_default(Plan(blackhole=True))
@@ -306,7 +306,7 @@ def bench_soak(tmp: Path, tls: Path, count: int) -> None:
 
 
 def _wire_payload_bytes(app) -> int:  # type: ignore[no-untyped-def]
-    """Σ (JPEG + canonical wire-record JSON) over the station's records: the §5 payload."""
+    """Σ (JPEG + canonical wire-record JSON) over the station's records: the payload of docs/sync-protocol.md §11.4."""
     from station.commands.sync_store import wire_record
     from station.store.models import records
     from sync.protocol.canonical import canonical_json

@@ -1,4 +1,4 @@
-"""Serial allocation under concurrency (sync-protocol.md S9, S10, §3.1), on SQLite and PostgreSQL.
+"""Serial allocation under concurrency (docs/sync-protocol.md §11.2 S9, S10; §10.2), on SQLite and PostgreSQL.
 
 Many threads push batches for one county through the registry's intake path at once, while the
 ``abort_after_allocation`` hook rolls back a share of the transactions *after* they took a serial.

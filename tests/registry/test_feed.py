@@ -1,4 +1,4 @@
-"""The approvals feed (§2.3): paging, digest, tombstones, 410, and scenario P3 (out-of-order commits)."""
+"""The approvals feed (docs/sync-protocol.md §6): paging, digest, tombstones, 410, and scenario P3 (out-of-order commits)."""
 
 from __future__ import annotations
 

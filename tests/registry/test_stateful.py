@@ -1,4 +1,4 @@
-"""A Hypothesis state machine over the registry's intake path: the oracle of sync-protocol.md §2.9.4.
+"""A Hypothesis state machine over the registry's intake path: the oracle of docs/sync-protocol.md §11.3.
 
 Random captures (some with chip data that differ from the pre-registration, some of a student
 already captured), pushes of random subsets (photos sometimes left out), replays of earlier batches,

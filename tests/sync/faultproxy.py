@@ -1,4 +1,4 @@
-"""A fault-injecting TCP proxy on 127.0.0.1 for the sync tests (sync-protocol.md §4.1).
+"""A fault-injecting TCP proxy on 127.0.0.1 for the sync tests (docs/sync-protocol.md §11.1).
 
 It sits between the station and the registry and passes TLS through untouched (mutual TLS still runs
 end to end). A ``Plan`` says what happens on a connection: cut the upload or the response after N bytes

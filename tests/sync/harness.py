@@ -1,5 +1,5 @@
 """Building blocks of the sync tests: a registry over mutual TLS, enrolled stations, cards, captures,
-and the oracle of sync-protocol.md §2.9.4.
+and the oracle of docs/sync-protocol.md §11.3.
 
 Everything is real: the reference registry (FastAPI + SQLite) served by uvicorn on 127.0.0.1 with the
 private CA, stations with encrypted SQLCipher databases, the desk workflow for captures, and photos
@@ -255,7 +255,7 @@ def check_oracle(
     conflicts: int = 0,
     lost_responses: int = 0,
 ) -> None:
-    """§2.9.4: captured set = ledger set, one outcome each, unique numbers, duplicates >= lost responses."""
+    """§11.3: captured set = ledger set, one outcome each, unique numbers, duplicates >= lost responses."""
     db = app.database
     entries = {e.record_id: e for e in db.outbox.list(limit=10**9)}
     with db.read() as conn:

@@ -1,6 +1,6 @@
-"""Network faults between station and registry (sync-protocol.md §4.2 N1-N8, N11-N14, N16, N17).
+"""Network faults between station and registry (docs/sync-protocol.md §11.2 N1-N8, N11-N14, N16, N17).
 
-Each scenario ends with the oracle of §2.9.4 once the link is healthy again: the captured set equals
+Each scenario ends with the oracle of §11.3 once the link is healthy again: the captured set equals
 the ledger set, one outcome per record, unique numbers, no conflicts.
 """
 

@@ -1,4 +1,4 @@
-"""The approvals feed (sync-protocol.md §4.2 P1, P2 (see test_station_faults), P4-P6)."""
+"""The approvals feed (docs/sync-protocol.md §11.2 P1, P2 (see test_station_faults), P4-P6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Registry-side faults and per-record outcomes (sync-protocol.md §4.2 S1-S9, S12, S13)."""
+"""Registry-side faults and per-record outcomes (docs/sync-protocol.md §11.2 S1-S9, S12, S13)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The larger soak (2,000 captures) is in ``tests/bench/bench_sync.py``. Here: 30 captures, a link that
 drops, stalls and recovers every few hundred milliseconds, and sync processes SIGKILLed at random
-moments; then the link heals, one last sync runs, and the §2.9.4 oracle must hold.
+moments; then the link heals, one last sync runs, and the oracle of docs/sync-protocol.md §11.3 must hold.
 """
 
 from __future__ import annotations

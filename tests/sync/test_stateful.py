@@ -1,4 +1,4 @@
-"""Hypothesis stateful test: captures, syncs, faults and crashes interleaved (sync-protocol.md §2.9.4).
+"""Hypothesis stateful test: captures, syncs, faults and crashes interleaved (docs/sync-protocol.md §11.3).
 
 After every step: a record the station holds as accepted has its number and the registry's ledger
 agrees; no conflicts; no number twice. When the schedule ends the link heals, the outbox drains and the

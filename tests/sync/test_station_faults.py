@@ -1,5 +1,5 @@
 """Station-side faults: crashes at named points, a full disk, a corrupted record, two sync loops
-(sync-protocol.md §4.2 C1, C3-C5). The station runs as the real ``station`` command in a subprocess;
+(docs/sync-protocol.md §11.2 C1, C3-C5). The station runs as the real ``station`` command in a subprocess;
 ``STATION_CRASH_AT`` ends it with ``os._exit(137)`` at the named point, and the test restarts it.
 """
 

@@ -208,7 +208,7 @@ def upgrade() -> None:
 def _create_triggers() -> None:
     kept = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in _KEPT_RECORD_COLUMNS)
     nulled = " AND ".join(f"NEW.{c} IS NULL" for c in _PERSONAL_RECORD_COLUMNS)
-    # The only change a record may ever see is the retention purge (sync-protocol L3): personal
+    # The only change a record may ever see is the retention purge (docs/sync-protocol.md §2.2 L3): personal
     # columns set to NULL, nothing else touched, once the registry's ledger confirmed the outcome,
     # and only after the purge was written to the audit log in the same transaction.
     op.execute(

@@ -1,4 +1,4 @@
-"""Outbox: bytes per record (for batches sized by bytes, sync-protocol §2.6) and a due-rows index.
+"""Outbox: bytes per record (for batches sized by bytes, docs/sync-protocol.md §8.2) and a due-rows index.
 
 Revision ID: 0002_outbox_size
 Revises: 0001_initial
