@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from station import config as station_config
 from station import i18n
@@ -29,10 +29,11 @@ from station.crash import CrashHandler, Notifier
 from station.domain.records import CaptureRecord
 from station.domain.students import Student, StudentStatus
 from station.log import close_logging, init_logging
-from station.store.database import StationDatabase
-from station.store.rows import FeedItem, QueuedStudent, RecordRow
-from station.syncing import engine as sync_setup
 from sync.client.faultpoints import NO_FAULTS, FaultPoints
+
+if TYPE_CHECKING:  # the store loads SQLCipher, SQLAlchemy and Alembic: only commands that open it pay
+    from station.store.database import StationDatabase
+    from station.store.rows import QueuedStudent
 
 log = logging.getLogger("station.app")
 
@@ -76,6 +77,8 @@ class StoreSink:
         self._database = database
 
     def save(self, record: CaptureRecord) -> None:
+        from station.store.rows import RecordRow
+
         self._database.records.save(RecordRow.from_capture(record))
         log.info("record %s saved", record.record_id)
 
@@ -94,6 +97,8 @@ class StationApp:
     @classmethod
     def open(cls, settings: Settings) -> StationApp:
         """Open the station at ``settings.home``: typed errors (``StoreError``) if it can't."""
+        from station.store.database import StationDatabase
+
         return cls(settings, StationDatabase.open(settings.home))
 
     @property
@@ -141,6 +146,8 @@ class StationApp:
 
     def load_queue(self, rows: list[dict], *, feed: str) -> int:
         """Put pre-registration rows (the feed's ``data`` shape) into the queue; returns how many."""
+        from station.store.rows import FeedItem
+
         items = [FeedItem(r["student_id"], seq, 1, "upsert", r) for seq, r in enumerate(rows, 1)]
         return self.database.queue.apply_feed_page(items, None, feed=feed).upserted
 
@@ -172,6 +179,8 @@ class StationApp:
 
     def sync_engine(self, *, sleep: Callable[[float], None] = time.sleep) -> Any:
         """This station's sync engine (``CredentialsMissing`` when not enrolled with a registry)."""
+        from station.syncing import engine as sync_setup
+
         runtime = self.settings.runtime
         return sync_setup.build_engine(
             self.database,
@@ -183,6 +192,8 @@ class StationApp:
         )
 
     def sync_lock(self) -> Any:
+        from station.syncing import engine as sync_setup
+
         return sync_setup.sync_lock(self.home)
 
     def close(self) -> None:
@@ -211,6 +222,8 @@ def store_health(settings: Settings) -> list[Any]:
 
 def create_station(settings: Settings) -> tuple[StationApp, str]:
     """Set a new station up at ``settings.home``; returns it open with its recovery code (show once)."""
+    from station.store.database import StationDatabase
+
     database, recovery_code = StationDatabase.create(settings.home)
     log.info("station store created")
     return StationApp(settings, database), recovery_code
@@ -221,15 +234,18 @@ def create_station(settings: Settings) -> tuple[StationApp, str]:
 
 def configure_process(settings: Settings) -> None:
     """Hand the settings to the process-wide parts: language, data-file locations, detector model."""
-    from station.camera import faces, profiles
     from sync.protocol import codes, resources
 
     i18n.set_language(settings.language)
     runtime = settings.runtime
     resources.set_resources_dir(runtime.resources_dir)
     codes.set_registering_kinds(runtime.registering_kinds)
-    profiles.set_profiles_dir(runtime.profiles_dir)
-    faces.set_default_model(runtime.yunet_model)
+    if runtime.profiles_dir is not None or runtime.yunet_model is not None:
+        # Only then: importing the camera package loads OpenCV, which `station id check` never needs.
+        from station.camera import faces, profiles
+
+        profiles.set_profiles_dir(runtime.profiles_dir)
+        faces.set_default_model(runtime.yunet_model)
 
 
 @dataclass
@@ -280,8 +296,8 @@ class Startup:
         assert self.app is not None, "the store opens before the devices"
         return self._step("devices", lambda: build(self.app))
 
-    def window(self, build: Callable[[], Any]) -> Any:
-        return self._step("window", build)
+    def window(self, build: Callable[[], Any], name: str = "window") -> Any:
+        return self._step(name, build)
 
 
 # --------------------------------------------------------------------------- the command line

@@ -100,7 +100,8 @@ class CrashHandler:
             try:
                 directory = Path(self.home) / "logs"  # type: ignore[arg-type]
                 directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self._native_file = open(directory / NATIVE_LOG, "a", encoding="utf-8")  # noqa: SIM115
+                fd = os.open(directory / NATIVE_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                self._native_file = os.fdopen(fd, "a", encoding="utf-8")
                 faulthandler.enable(self._native_file, all_threads=True)
             except OSError:
                 self._native_file = None

@@ -88,7 +88,7 @@ def run_desk(
     passes its own officer and skips the log-in).
     """
     startup = context.startup
-    qt_app = startup.window(qt_application)
+    qt_app = startup.window(qt_application, "window: Qt application")
     qtlog.install()
     crashes = CrashReporting(context)
     app: StationApp = context.open_station()
