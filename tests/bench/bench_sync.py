@@ -307,15 +307,16 @@ def bench_soak(tmp: Path, tls: Path, count: int) -> None:
 
 def _wire_payload_bytes(app) -> int:  # type: ignore[no-untyped-def]
     """Σ (JPEG + canonical wire-record JSON) over the station's records: the payload of docs/sync-protocol.md §11.4."""
-    from station.commands.sync_store import wire_record
     from station.store.models import records
+    from station.syncing.local_store import wire_record
     from sync.protocol.canonical import canonical_json
 
-    total = 0
     with app.database.read() as conn:
-        for row in conn.execute(sa.select(records)):
-            wire, photo = wire_record(row)
-            total += len(canonical_json(wire)) + len(photo)
+        ids = list(conn.execute(sa.select(records.c.record_id)).scalars())
+    total = 0
+    for frozen in app.database.records.frozen_payloads(ids).values():
+        wire, photo = wire_record(frozen)
+        total += len(canonical_json(wire)) + len(photo)
     return total
 
 
