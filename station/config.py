@@ -7,8 +7,10 @@ Two sources, one owner:
   and station this is, the devices, the photo profile, the registry, retention and idle-lock times,
   the language and the log level. Plain JSON with no personal data and no secrets (the registry
   credentials go into the encrypted database). A missing file gives the defaults; a damaged or
-  invalid one is a ``ConfigError`` naming the file and the field, never a silent reset. The file is
-  versioned (``version``) so a later release can migrate it.
+  invalid one is a ``ConfigError`` naming the file and the field in the officer's language (the
+  settings screen shows it beside the field), never a silent reset. The file is versioned: ``version``
+  is its format (a later release can migrate it) and ``revision`` counts the saved changes (each
+  one is also in the audit log).
 * The environment (``ENVIRONMENT`` below lists every variable the station reads; no other module
   reads ``os.environ``) gives the run its ``Runtime``: where the station home is, log level and
   language overrides, where data files live, reader discovery lists, the crash points of the fault
@@ -22,13 +24,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, fields, replace
 from datetime import date
 from pathlib import Path
 
 import platformdirs
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
 from station.errors import OfficerError
@@ -42,7 +45,18 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(OfficerError):
+    """Invalid settings; ``problems`` maps each wrong field to what is wrong with it."""
+
     code = "config_invalid"
+
+    def __init__(self, message: Text, *, fix: Text | None = None, problems: dict[str, Text] | None = None):
+        super().__init__(message, fix=fix)
+        self.problems = problems or {}
+
+
+_RESOLUTION = re.compile(r"^\d{3,4}x\d{3,4}$")
+_READER_KINDS = ("auto", "sim", "serial", "pcsc", "usb", "sdk")
+_CAMERA_KINDS = ("camera", "file", "folder", "url", "sim")
 
 
 @dataclass(frozen=True)
@@ -57,13 +71,20 @@ class StationConfig:
     reader: str = "auto"
     # A frame source: camera:INDEX|NAME, file:PATH, folder:PATH, url:URL or sim.
     camera: str = "camera:0"
+    camera_resolution: str = ""  # WIDTHxHEIGHT asked of a local camera; "" = the camera's best up to 1080p
     photo_profile: str = "moe-480"
+    backdrop: str = ""  # a backdrop colour the profile allows (white, light_blue...); "" = its default
     registry_url: str = ""
     registry_proxy: str = ""  # explicit HTTPS proxy for registry traffic (http://host:port); "" = direct
     retention_days: int = 30
     idle_lock_minutes: int = 5
+    # Captures waiting for the registry longer than this warn on the desk, and past the second
+    # threshold need a county administrator's acknowledgement before capturing on.
+    unsynced_warn_hours: int = 24
+    unsynced_block_hours: int = 72
     log_level: str = "INFO"
     version: int = CONFIG_VERSION
+    revision: int = 0
 
     @property
     def enrolled(self) -> bool:
@@ -73,50 +94,109 @@ class StationConfig:
     @classmethod
     def _language(cls, value: str) -> str:
         if value not in LANGUAGES:
-            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+            raise ValueError("language")
         return value
 
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
         if value.upper() not in LOG_LEVELS:
-            raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
+            raise ValueError("log_level")
         return value.upper()
 
     @field_validator("county_code6")
     @classmethod
     def _county(cls, value: str) -> str:
         if value and not (len(value) == 6 and value.isdigit()):
-            raise ValueError("a county code has six digits")
+            raise ValueError("county")
         return value
 
     @field_validator("registry_url")
     @classmethod
     def _registry_url(cls, value: str) -> str:
-        if value and not value.startswith("https://"):
-            raise ValueError("the registry URL must start with https://")
+        value = value.strip()
+        if value and not (value.startswith("https://") and len(value) > len("https://")):
+            raise ValueError("https")
         return value.rstrip("/")
+
+    @field_validator("registry_proxy")
+    @classmethod
+    def _proxy(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"^https?://[^\s/]+:\d{1,5}/?$", value):
+            raise ValueError("proxy")
+        return value
+
+    @field_validator("reader")
+    @classmethod
+    def _reader(cls, value: str) -> str:
+        value = value.strip()
+        kind, colon, rest = value.partition(":")
+        if (
+            kind not in _READER_KINDS
+            or (kind not in ("auto", "sim") and not rest)
+            or (kind == "auto" and colon)
+        ):
+            raise ValueError("reader")
+        return value
+
+    @field_validator("camera")
+    @classmethod
+    def _camera(cls, value: str) -> str:
+        value = value.strip()
+        kind, _, rest = value.partition(":")
+        if kind not in _CAMERA_KINDS or (kind != "sim" and not rest):
+            raise ValueError("camera")
+        return value
+
+    @field_validator("camera_resolution")
+    @classmethod
+    def _resolution(cls, value: str) -> str:
+        value = value.strip().lower().replace("×", "x")
+        if value and not _RESOLUTION.match(value):
+            raise ValueError("resolution")
+        return value
+
+    @field_validator("photo_profile")
+    @classmethod
+    def _profile(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("required")
+        return value.strip()
 
     @field_validator("idle_lock_minutes")
     @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError("must be at least 1")
+    def _idle(cls, value: int) -> int:
+        if not 1 <= value <= 240:
+            raise ValueError("idle_range")
         return value
 
     @field_validator("retention_days")
     @classmethod
-    def _not_negative(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError("must not be negative")
+    def _retention(cls, value: int) -> int:
+        if not 0 <= value <= 3650:
+            raise ValueError("retention_range")
+        return value
+
+    @field_validator("unsynced_warn_hours", "unsynced_block_hours")
+    @classmethod
+    def _hours(cls, value: int) -> int:
+        if not 1 <= value <= 24 * 60:
+            raise ValueError("hours_range")
         return value
 
     @field_validator("entry_year")
     @classmethod
     def _year(cls, value: int) -> int:
         if not 2000 <= value <= 2099:
-            raise ValueError("the entry year must lie between 2000 and 2099")
+            raise ValueError("year")
         return value
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> StationConfig:
+        if self.unsynced_block_hours <= self.unsynced_warn_hours:
+            raise ValueError("block_after_warn")
+        return self
 
 
 @dataclass(frozen=True)
@@ -216,7 +296,67 @@ def runtime_from(environ: Mapping[str, str], *, home: Path | None = None) -> Run
     try:
         return Runtime(**values)  # type: ignore[arg-type]
     except ValidationError as error:
-        raise ConfigError(_invalid("environment", error)) from None
+        variables = {name: variable for variable, name in ENVIRONMENT.items()}
+        wrong = ", ".join(
+            variables.get(str(item["loc"][0]), str(item["loc"][0])) for item in error.errors() if item["loc"]
+        )
+        raise ConfigError(
+            Text(f"环境变量的值无效：{wrong}", f"Invalid environment variables: {wrong}")
+        ) from None
+
+
+# What each field is called on the settings screen, and what each validator's complaint means.
+FIELD_LABELS: dict[str, Text] = {
+    "station_id": Text("站号", "station id"),
+    "county_code6": Text("旗县代码", "county code"),
+    "entry_year": Text("入学年度", "entry year"),
+    "language": Text("界面语言", "language"),
+    "reader": Text("读卡器", "card reader"),
+    "camera": Text("摄像头", "camera"),
+    "camera_resolution": Text("摄像头分辨率", "camera resolution"),
+    "photo_profile": Text("照片规格", "photo profile"),
+    "backdrop": Text("背景颜色", "backdrop colour"),
+    "registry_url": Text("登记中心地址", "registry URL"),
+    "registry_proxy": Text("代理服务器", "proxy"),
+    "retention_days": Text("个人数据保留天数", "retention days"),
+    "idle_lock_minutes": Text("无操作锁屏（分钟）", "idle lock (minutes)"),
+    "unsynced_warn_hours": Text("未同步提醒（小时）", "unsynced warning (hours)"),
+    "unsynced_block_hours": Text("未同步停止采集（小时）", "unsynced stop (hours)"),
+    "log_level": Text("日志级别", "log level"),
+    "version": Text("配置文件版本", "settings format"),
+    "revision": Text("设置修订号", "settings revision"),
+}
+_PROBLEMS: dict[str, Text] = {
+    "language": Text("只能是中文（zh）或英文（en）。", "must be zh or en."),
+    "log_level": Text("只能是 DEBUG、INFO、WARNING 或 ERROR。", "must be DEBUG, INFO, WARNING or ERROR."),
+    "county": Text("应为 6 位数字。", "must be six digits."),
+    "https": Text("必须以 https:// 开头。", "must start with https://."),
+    "proxy": Text(
+        "格式应为 http://主机:端口，不用代理请留空。",
+        "must look like http://host:port; leave empty for none.",
+    ),
+    "reader": Text(
+        "应为 auto、sim，或 serial:/pcsc:/usb:/sdk: 加设备名。",
+        "must be auto, sim, or serial:/pcsc:/usb:/sdk: with a device.",
+    ),
+    "camera": Text(
+        "应为 camera:编号或名称、file:、folder:、url: 加路径，或 sim。",
+        "must be camera:INDEX|NAME, file:, folder:, url: with a path, or sim.",
+    ),
+    "resolution": Text(
+        "格式应为 宽x高，例如 1920x1080；留空为自动。", "must be WIDTHxHEIGHT, e.g. 1920x1080."
+    ),
+    "required": Text("不能为空。", "must not be empty."),
+    "idle_range": Text("应在 1 到 240 分钟之间。", "must lie between 1 and 240 minutes."),
+    "retention_range": Text("应在 0 到 3650 天之间。", "must lie between 0 and 3650 days."),
+    "hours_range": Text("应在 1 到 1440 小时之间。", "must lie between 1 and 1440 hours."),
+    "year": Text("应在 2000 到 2099 之间。", "must lie between 2000 and 2099."),
+    "block_after_warn": Text("必须大于未同步提醒的小时数。", "must be more than the warning hours."),
+    "int": Text("应为整数。", "must be a whole number."),
+    "type": Text("格式不对。", "has the wrong form."),
+}
+# Problems a model-wide check finds, and the field each belongs to.
+_MODEL_PROBLEM_FIELDS = {"block_after_warn": "unsynced_block_hours"}
 
 
 def config_path(home: Path) -> Path:
@@ -234,7 +374,9 @@ def load(home: Path, environ: Mapping[str, str] | None = None) -> StationConfig:
         except (OSError, ValueError, UnicodeDecodeError):
             raise ConfigError(
                 Text(f"配置文件 {path} 无法读取或已损坏。", f"The settings file {path} cannot be read."),
-                fix=Text("请在设置中重新保存，或从备份恢复该文件。", "Save the settings again or restore the file."),
+                fix=Text(
+                    "请在设置中重新保存，或从备份恢复该文件。", "Save the settings again or restore the file."
+                ),
             ) from None
         if not isinstance(values, dict):
             raise ConfigError(Text(f"配置文件 {path} 格式不对。", f"The settings file {path} is malformed."))
@@ -246,7 +388,7 @@ def load(home: Path, environ: Mapping[str, str] | None = None) -> StationConfig:
     try:
         return StationConfig(**values)
     except ValidationError as error:
-        raise ConfigError(_invalid(str(path), error)) from None
+        raise invalid(error, path) from None
 
 
 def save(config: StationConfig, home: Path) -> Path:
@@ -264,7 +406,7 @@ def update(config: StationConfig, **changes: object) -> StationConfig:
     try:
         return replace(config, **changes)
     except ValidationError as error:
-        raise ConfigError(_invalid("settings", error)) from None
+        raise invalid(error) from None
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, home: Path | None = None) -> Settings:
@@ -274,8 +416,30 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: Path | None
     return Settings(runtime, load(runtime.home or default_home(), source))
 
 
-def _invalid(where: str, error: ValidationError) -> Text:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in item['loc']) or 'value'}: {item['msg']}" for item in error.errors()
+def invalid(error: ValidationError, path: Path | None = None) -> ConfigError:
+    """A ``ConfigError`` in the officer's words: each wrong field by its label, with what is wrong."""
+    problems: dict[str, Text] = {}
+    for item in error.errors():
+        key = str(item.get("ctx", {}).get("error", "")) if item["type"] == "value_error" else ""
+        name = str(item["loc"][0]) if item["loc"] else _MODEL_PROBLEM_FIELDS.get(key, "")
+        if key in _PROBLEMS:
+            problem = _PROBLEMS[key]
+        elif item["type"].startswith("int_"):
+            problem = _PROBLEMS["int"]
+        else:
+            problem = _PROBLEMS["type"]
+        problems.setdefault(name, problem)
+    lines = [(FIELD_LABELS.get(name, Text(name, name)), problem) for name, problem in problems.items()]
+    zh = "；".join(f"{label.zh}{problem.zh.rstrip('。')}" for label, problem in lines) + "。"
+    en = "; ".join(f"{label.en} {problem.en.rstrip('.')}" for label, problem in lines) + "."
+    if path is None:
+        message = Text(f"设置有误：{zh}", f"Invalid settings: {en}")
+    else:
+        message = Text(f"配置文件 {path} 中的设置有误：{zh}", f"Invalid settings in {path}: {en}")
+    return ConfigError(
+        message,
+        fix=Text("请在设置中改正后保存。", "Correct them in the settings and save.")
+        if path is None
+        else None,
+        problems=problems,
     )
-    return Text(f"设置无效（{where}）：{problems}", f"Invalid settings ({where}): {problems}")

@@ -42,6 +42,11 @@ _REGNO_REASONS = {
 }
 
 
+def mask_id_number(number: str) -> str:
+    """An ID number as printed for others to see: only its last four characters (rule 2.2)."""
+    return "*" * max(0, len(number) - 4) + number[-4:]
+
+
 def explain_invalid_id(error: InvalidIdNumber) -> Text:
     base = _ID_REASONS.get(error.code, Text("号码无效。", "Invalid number."))
     return Text(f"{base.zh}（{error.reason}）", f"{base.en} ({error.reason})")

@@ -9,7 +9,7 @@
 * ``recover(code, home)`` brings a lost key back from the recovery code and opens the database.
 
 The repositories hang off the instance: ``queue``, ``records``, ``outbox``, ``sync_state``,
-``secrets``, ``operators``, ``audit``. ``write()`` / ``read()`` give a connection in a ``BEGIN IMMEDIATE`` or a
+``secrets``, ``operators``, ``audit``, ``reports``. ``write()`` / ``read()`` give a connection in a ``BEGIN IMMEDIATE`` or a
 deferred transaction for work that spans repositories.
 """
 
@@ -37,6 +37,7 @@ from station.store.operators import OperatorRepository
 from station.store.outbox import OutboxRepository
 from station.store.queue import QueueRepository
 from station.store.records import RecordRepository
+from station.store.reports import ReportQueries
 from station.store.secrets import SecretRepository
 from station.store.sync_state import SyncStateRepository
 
@@ -54,6 +55,7 @@ class StationDatabase:
         self.secrets = SecretRepository(station_engine, key)
         self.operators = OperatorRepository(station_engine)
         self.audit = AuditLog(station_engine)
+        self.reports = ReportQueries(station_engine)
 
     @classmethod
     def create(

@@ -96,6 +96,16 @@ class OperatorExistsError(StoreError):
     code = "operator_exists"
 
 
+class OperatorUnknownError(StoreError):
+    code = "operator_unknown"
+
+
+class LastAdministratorError(StoreError):
+    """The change would leave the station without an enabled county administrator."""
+
+    code = "last_administrator"
+
+
 class DiskFullError(StoreError):
     """The disk is full or failed a write; the transaction was rolled back."""
 

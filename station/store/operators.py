@@ -5,6 +5,10 @@ its parameters, so they can be raised later without breaking existing logins. Af
 ``MAX_FAILED_ATTEMPTS`` consecutive failures the account is locked for ``LOCKOUT``; every login,
 failure and lockout goes to the audit log. An unknown username costs the same hashing time as a
 wrong password, so timing does not reveal which usernames exist.
+
+Account maintenance (``unlock``, ``disable``, ``enable``, ``set_password``) happens here, each change
+and its audit entry in one transaction, so whatever else an account carries (a key slot) can be kept
+in step in the same place. The station never loses its last enabled county administrator.
 """
 
 from __future__ import annotations
@@ -23,7 +27,13 @@ from sqlalchemy import exc as sa_exc
 from station.i18n import Text
 from station.store import audit, clock
 from station.store.engine import read_transaction, write_transaction
-from station.store.errors import InvalidCredentialsError, OperatorExistsError, OperatorLockedError
+from station.store.errors import (
+    InvalidCredentialsError,
+    LastAdministratorError,
+    OperatorExistsError,
+    OperatorLockedError,
+    OperatorUnknownError,
+)
 from station.store.models import ROLES, operators
 from station.store.rows import Operator
 
@@ -157,6 +167,8 @@ class OperatorRepository:
         raise failure
 
     def set_password(self, username: str, password: str, *, changed_by: str) -> None:
+        """A new password (the officer's own change, or an administrator's reset when ``changed_by``
+        is someone else); it also lifts a lockout."""
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InvalidCredentialsError(
                 Text("密码至少需要 {n} 个字符。", "A password needs at least {n} characters.").format(
@@ -171,8 +183,49 @@ class OperatorRepository:
                 .values(password_hash=hash_password(password), failed_attempts=0, locked_until=None)
             )
             if result.rowcount == 0:
-                raise InvalidCredentialsError(_INVALID)
-            audit.append(conn, "password_changed", operator=changed_by, subject=username)
+                raise _unknown(username)
+            action = audit.PASSWORD_CHANGED if changed_by == username else audit.PASSWORD_RESET
+            audit.append(conn, action, operator=changed_by, subject=username)
+
+    def unlock(self, username: str, *, by: str) -> None:
+        """Lift a lockout after too many wrong passwords (the failure count starts again)."""
+        self._change(username, audit.OPERATOR_UNLOCKED, by, failed_attempts=0, locked_until=None)
+
+    def disable(self, username: str, *, by: str) -> None:
+        """The officer can no longer log in (the account and its history stay)."""
+        self._change(username, audit.OPERATOR_DISABLED, by, disabled=True)
+
+    def enable(self, username: str, *, by: str) -> None:
+        self._change(username, audit.OPERATOR_ENABLED, by, disabled=False, failed_attempts=0, locked_until=None)
+
+    def _change(self, username: str, action: str, by: str, **values: object) -> None:
+        with write_transaction(self._engine) as conn:
+            row = conn.execute(sa.select(operators).where(operators.c.username == username)).mappings().first()
+            if row is None:
+                raise _unknown(username)
+            if values.get("disabled") and row["role"] == "county_admin" and not row["disabled"]:
+                others = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(operators)
+                    .where(
+                        operators.c.role == "county_admin",
+                        operators.c.disabled.is_(False),
+                        operators.c.username != username,
+                    )
+                ).scalar()
+                if not others:
+                    raise LastAdministratorError(
+                        Text(
+                            "这是本站唯一可用的旗县管理员账号，不能停用。请先添加另一名旗县管理员。",
+                            "This is the station's only enabled county administrator; add another one first.",
+                        )
+                    )
+            conn.execute(operators.update().where(operators.c.username == username).values(**values))
+            audit.append(conn, action, operator=by, subject=username)
+
+
+def _unknown(username: str) -> OperatorUnknownError:
+    return OperatorUnknownError(Text("没有名为 {name} 的账号。", "There is no account {name}.").format(name=username))
 
 
 def _locked(until: datetime, now: datetime) -> OperatorLockedError:

@@ -73,7 +73,8 @@ def test_config_file_is_validated_and_versioned(tmp_path):
     saved.write_text(json.dumps({"county_code6": "15010", "retention_days": -1}))
     with pytest.raises(config.ConfigError) as refused:
         config.load(tmp_path)
-    assert "county_code6" in refused.value.message.en and "retention_days" in refused.value.message.en
+    assert set(refused.value.problems) == {"county_code6", "retention_days"}
+    assert "旗县代码" in refused.value.message.zh and "保留天数" in refused.value.message.zh
     saved.write_text("{not json")
     with pytest.raises(config.ConfigError):
         config.load(tmp_path)
@@ -89,7 +90,7 @@ def test_environment_overrides_a_single_setting(tmp_path):
 def test_invalid_environment_is_a_clear_error():
     with pytest.raises(config.ConfigError) as refused:
         config.runtime_from({"STATION_SYNC_BACKOFF_S": "soon"})
-    assert "sync_backoff_s" in refused.value.message.en
+    assert "STATION_SYNC_BACKOFF_S" in refused.value.message.en
 
 
 # -- the log --------------------------------------------------------------------------------------
