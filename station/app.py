@@ -153,11 +153,12 @@ class StationApp:
 
     # -- devices
 
-    def reader_opener(self) -> Callable[[], Any]:
-        """A zero-argument function opening the configured card reader (for the card-event thread)."""
+    def reader_opener(self, config: StationConfig | None = None) -> Callable[[], Any]:
+        """A zero-argument function opening the configured card reader (for the card-event thread);
+        ``config`` tries other settings (the settings screen's test read) without saving them."""
         from station.idcard.discovery import open_reader
 
-        spec, options = self.config.reader, discovery_options(self.settings)
+        spec, options = (config or self.config).reader, discovery_options(self.settings)
         return lambda: open_reader(spec, options)
 
     def card_events(self) -> Any:
@@ -166,13 +167,20 @@ class StationApp:
 
         return CardEventStream(self.reader_opener())
 
-    def capture_session(self, on_autocapture: Callable[[Any], None] | None = None) -> Any:
-        """The camera session of the configured source and photo profile (not started)."""
+    def capture_session(
+        self, on_autocapture: Callable[[Any], None] | None = None, *, config: StationConfig | None = None
+    ) -> Any:
+        """The camera session of the configured source, resolution, photo profile and backdrop (not
+        started); ``config`` previews other settings (the settings screen) without saving them."""
         from station.camera.opening import open_source
         from station.camera.session import CaptureSession
 
+        config = config or self.config
         return CaptureSession(
-            open_source(self.config.camera), self.config.photo_profile, on_autocapture=on_autocapture
+            open_source(config.camera, size=_resolution(config.camera_resolution)),
+            config.photo_profile,
+            background=config.backdrop or None,
+            on_autocapture=on_autocapture,
         )
 
     # -- sync
@@ -220,12 +228,36 @@ def store_health(settings: Settings) -> list[Any]:
     return health.health(settings.home)
 
 
-def create_station(settings: Settings) -> tuple[StationApp, str]:
-    """Set a new station up at ``settings.home``; returns it open with its recovery code (show once)."""
-    from station.store.database import StationDatabase
+def _resolution(text: str) -> tuple[int, int] | None:
+    width, _, height = text.partition("x")
+    return (int(width), int(height)) if width.isdigit() and height.isdigit() else None
 
+
+def create_station(
+    settings: Settings, admin: tuple[str, str] | None = None, *, admin_display_name: str | None = None
+) -> tuple[StationApp, str]:
+    """Set a new station up at ``settings.home``; returns it open with its recovery code (show once).
+
+    ``admin`` (username, password) is the first county administrator, created with the store (the
+    first-run wizard and scripted installs); without it the administrator is added later.
+    """
+    from station.store.database import StationDatabase
+    from station.store.operators import check_new_password
+
+    if admin is not None:
+        check_new_password(admin[1])  # refused before the store exists: the set-up can be tried again
     database, recovery_code = StationDatabase.create(settings.home)
     log.info("station store created")
+    if admin is not None:
+        username, password = admin
+        try:
+            database.operators.create(
+                username, password, role="county_admin", display_name=admin_display_name
+            )
+        except BaseException:
+            database.close()
+            raise
+        log.info("first county administrator created")
     return StationApp(settings, database), recovery_code
 
 
@@ -320,8 +352,8 @@ class Context:
     def open_station(self) -> StationApp:
         return self.startup.store()
 
-    def create_station(self) -> tuple[StationApp, str]:
-        app, code = create_station(self.settings)
+    def create_station(self, admin: tuple[str, str] | None = None) -> tuple[StationApp, str]:
+        app, code = create_station(self.settings, admin)
         self.startup.app = app
         return app, code
 

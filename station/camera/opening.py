@@ -14,11 +14,13 @@ from station.camera.sources import CameraSource, FrameSource, ImageFolderSource,
 from station.i18n import Text
 
 
-def open_source(spec: str) -> FrameSource:
-    """Build (not open) a source from a spec string such as ``camera:0`` or ``file:/tmp/a.avi``."""
+def open_source(spec: str, size: tuple[int, int] | None = None) -> FrameSource:
+    """Build (not open) a source from a spec string such as ``camera:0`` or ``file:/tmp/a.avi``;
+    ``size`` is the resolution asked of a local camera (the driver may grant another)."""
     kind, _, rest = spec.partition(":")
     if kind == "camera":
-        return CameraSource(int(rest) if rest.isdigit() else rest or 0)
+        device = int(rest) if rest.isdigit() else rest or 0
+        return CameraSource(device, size) if size else CameraSource(device)
     if kind == "file" and rest:
         return VideoFileSource(rest)
     if kind == "folder" and rest:

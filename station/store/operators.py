@@ -64,6 +64,17 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+def check_new_password(password: str) -> None:
+    """Refuse a password too short to be set (before anything is written)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidCredentialsError(
+            Text("密码至少需要 {n} 个字符。", "A password needs at least {n} characters.").format(
+                n=MIN_PASSWORD_LENGTH
+            ),
+            code="password_too_short",
+        )
+
+
 _DUMMY_HASH = hash_password(secrets.token_hex(8))
 _INVALID = Text("用户名或密码不正确。", "Wrong username or password.")
 
@@ -84,13 +95,7 @@ class OperatorRepository:
     ) -> Operator:
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidCredentialsError(
-                Text("密码至少需要 {n} 个字符。", "A password needs at least {n} characters.").format(
-                    n=MIN_PASSWORD_LENGTH
-                ),
-                code="password_too_short",
-            )
+        check_new_password(password)
         row = {
             "username": username,
             "display_name": display_name or username,
@@ -169,13 +174,7 @@ class OperatorRepository:
     def set_password(self, username: str, password: str, *, changed_by: str) -> None:
         """A new password (the officer's own change, or an administrator's reset when ``changed_by``
         is someone else); it also lifts a lockout."""
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidCredentialsError(
-                Text("密码至少需要 {n} 个字符。", "A password needs at least {n} characters.").format(
-                    n=MIN_PASSWORD_LENGTH
-                ),
-                code="password_too_short",
-            )
+        check_new_password(password)
         with write_transaction(self._engine) as conn:
             result = conn.execute(
                 operators.update()

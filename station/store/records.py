@@ -143,22 +143,34 @@ class RecordRepository:
     def purge_due(self, *, operator: str, retention_days: int = 30, now: datetime | None = None) -> list[str]:
         """Purge every record eligible now; return their ids."""
         moment = now or clock.utc_now()
-        cutoff = clock.iso(moment - timedelta(days=retention_days))
-        query = (
-            sa.select(records.c.record_id)
-            .join(outbox, outbox.c.record_id == records.c.record_id)
-            .where(
-                records.c.purged_at.is_(None),
-                outbox.c.state.in_(("accepted", "rejected")),
-                outbox.c.ledger_confirmed_at.is_not(None),
-                outbox.c.ledger_confirmed_at <= cutoff,
-            )
-        )
         with write_transaction(self._engine) as conn:
-            due = list(conn.execute(query).scalars())
+            due = list(conn.execute(_purgeable(retention_days, moment)).scalars())
             for record_id in due:
                 _purge(conn, record_id, operator, retention_days, moment)
         return due
+
+    def purge_candidates(self, *, retention_days: int = 30, now: datetime | None = None) -> int:
+        """How many records ``purge_due`` would purge now."""
+        query = sa.select(sa.func.count()).select_from(
+            _purgeable(retention_days, now or clock.utc_now()).subquery()
+        )
+        with read_transaction(self._engine) as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+
+def _purgeable(retention_days: int, moment: datetime) -> sa.Select:
+    """Records the registry's ledger confirmed at least ``retention_days`` ago and not purged yet."""
+    cutoff = clock.iso(moment - timedelta(days=retention_days))
+    return (
+        sa.select(records.c.record_id)
+        .join(outbox, outbox.c.record_id == records.c.record_id)
+        .where(
+            records.c.purged_at.is_(None),
+            outbox.c.state.in_(("accepted", "rejected")),
+            outbox.c.ledger_confirmed_at.is_not(None),
+            outbox.c.ledger_confirmed_at <= cutoff,
+        )
+    )
 
 
 def _check(record: RecordRow) -> None:

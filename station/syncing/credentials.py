@@ -7,6 +7,10 @@ session (``sync.client.tlsmaterial``).
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from cryptography import x509
+
 from sync.client.tlsmaterial import Credentials
 
 SECRET_NAMES = {
@@ -27,3 +31,14 @@ def load_credentials(database) -> Credentials | None:  # type: ignore[no-untyped
     if any(not value for value in values.values()):
         return None
     return Credentials(**{field: value.decode() for field, value in values.items()})  # type: ignore[union-attr]
+
+
+def certificate_expiry(database) -> datetime | None:  # type: ignore[no-untyped-def]
+    """When this station's client certificate expires (UTC); None when not enrolled or unreadable."""
+    credentials = load_credentials(database)
+    if credentials is None:
+        return None
+    try:
+        return x509.load_pem_x509_certificate(credentials.cert_pem.encode()).not_valid_after_utc
+    except ValueError:
+        return None
