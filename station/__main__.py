@@ -34,6 +34,8 @@ _COMMAND_MODULES = {
     "capture": "station.commands.capture",
     "status": "station.commands.status",
     "operator": "station.commands.operators",
+    "audit": "station.commands.audit",
+    "report": "station.commands.report",
 }
 
 

@@ -95,11 +95,12 @@ class StationApp:
         self.faults = FaultPoints(settings.runtime.crash_at) if settings.runtime.crash_at else NO_FAULTS
 
     @classmethod
-    def open(cls, settings: Settings) -> StationApp:
-        """Open the station at ``settings.home``: typed errors (``StoreError``) if it can't."""
+    def open(cls, settings: Settings, *, upgrade: bool = True) -> StationApp:
+        """Open the station at ``settings.home``: typed errors (``StoreError``) if it can't.
+        ``upgrade=False`` leaves an older schema as it is (``station doctor`` only looks)."""
         from station.store.database import StationDatabase
 
-        return cls(settings, StationDatabase.open(settings.home))
+        return cls(settings, StationDatabase.open(settings.home, upgrade=upgrade))
 
     @property
     def home(self) -> Path:

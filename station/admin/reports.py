@@ -73,6 +73,11 @@ class SheetLine:
     def reg_no_text(self) -> str:
         return self.reg_no or str(AWAITING_NUMBER)
 
+    @property
+    def receipt_no(self) -> str:
+        """The receipt number the desk showed at saving (``CaptureRecord.short_id``)."""
+        return self.record_id.replace("-", "")[-8:].upper() if self.record_id else "—"
+
 
 @dataclass(frozen=True)
 class SignoffSheet:
