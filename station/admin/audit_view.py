@@ -90,6 +90,9 @@ _REASONS = {
 }
 _KINDS = {
     "progress": Text("进度统计", "progress figures"),
+    "demo": Text("演示站", "demo station"),
+    "enrollment": Text("登记文件", "enrollment file"),
+    "accounts": Text("账号", "accounts"),
     "unsynced": Text("长时间未同步", "long unsynced"),
     "unreadable_card": Text("身份证无法读取", "unreadable card"),
 }
@@ -139,6 +142,19 @@ def describe_detail(detail: dict[str, Any]) -> Text:
     return Text("；".join(p.zh for p in parts), "; ".join(p.en for p in parts))
 
 
+_SUBJECTS = {"progress": Text("进度统计", "progress figures"), "config": Text("设置", "settings")}
+
+
+def describe_subject(subject: str | None) -> Text:
+    """What an entry is about: a record or student id, an account, a class, the settings."""
+    if not subject:
+        return Text("", "")
+    if subject.startswith("class:"):
+        school, _, class_no = subject.removeprefix("class:").partition("/")
+        return Text(f"{school} {class_no} 班", f"{school} class {class_no}")
+    return _SUBJECTS.get(subject, Text(subject, subject))
+
+
 def describe(entry) -> AuditLine:  # type: ignore[no-untyped-def]
     return AuditLine(
         entry.id,
@@ -146,7 +162,7 @@ def describe(entry) -> AuditLine:  # type: ignore[no-untyped-def]
         entry.operator or "—",
         entry.action,
         ACTION_NAMES.get(entry.action, Text(entry.action, entry.action)),
-        entry.subject or "",
+        str(describe_subject(entry.subject)),
         describe_detail(entry.detail),
     )
 

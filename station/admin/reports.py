@@ -151,8 +151,11 @@ class Reports:
             self.acting,
         )
 
-    def signoff_sheet(self, school_code: str, class_no: str) -> SignoffSheet:
-        rows = self._app.database.reports.class_sheet(school_code, class_no, operator=self.acting)
+    def signoff_sheet(self, school_code: str, class_no: str, *, action: str = "signoff") -> SignoffSheet:
+        """The class's sheet; reading it is audited as ``action`` (a printed sheet, or a roster view)."""
+        rows = self._app.database.reports.class_sheet(
+            school_code, class_no, operator=self.acting, action=action
+        )
         if not rows:
             raise ReportError(
                 Text(
@@ -166,6 +169,10 @@ class Reports:
             )
         header = self._header(school_code, rows[0].school_name, class_no)
         return SignoffSheet(header, [_line(number, row) for number, row in enumerate(rows, 1)])
+
+    def roster(self, school_code: str, class_no: str) -> SignoffSheet:
+        """The class's students on screen (audited as a view)."""
+        return self.signoff_sheet(school_code, class_no, action="view")
 
     def receipt(self, student_id: str) -> Receipt:
         row = self._app.database.reports.student_sheet(student_id, operator=self.acting)
