@@ -50,6 +50,14 @@ def setup_state(settings: Settings) -> SetupState:
         return SetupState.READY if app.database.operators.list() else SetupState.NO_OPERATORS
 
 
+def needs_administrator(settings: Settings) -> bool:
+    """True when nobody could log in once the station is set up (no store yet, or no accounts)."""
+    if not (settings.home / "station.db").exists():
+        return True
+    with StationApp.open(settings) as app:
+        return not app.database.operators.list()
+
+
 def set_up(
     settings: Settings,
     *,

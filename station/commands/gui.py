@@ -1,4 +1,5 @@
-"""``station gui``: the capture desk for this station (reader, camera and store from its settings)."""
+"""``station gui``: the capture desk for this station (reader, camera and store from its settings);
+on a machine that is not set up yet, the first-run wizard comes first."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ def add_gui_options(parser) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
+    from station.ui.admin.first_run import first_run_if_needed
     from station.ui.desk_app import run_desk
 
+    ctx = first_run_if_needed(ctx)  # a new machine: the first-run wizard, before the store opens
+    if ctx is None:
+        return 1
     return run_desk(ctx, seconds=args.seconds, screenshot=args.screenshot)
