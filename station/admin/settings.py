@@ -5,8 +5,7 @@
 ``config.json`` atomically, records the changed fields with their old and new values in the audit
 log (no personal data lives in the settings; a proxy's password is masked) and hands the new
 configuration to the running station. It says which changes need the desk to be opened again;
-everything else applies at once (the idle lock, retention, the unsynced thresholds, the registry
-address and proxy for the next sync).
+the idle lock and the unsynced thresholds apply at once.
 """
 
 from __future__ import annotations
@@ -35,8 +34,14 @@ EDITABLE = (
     "unsynced_warn_hours",
     "unsynced_block_hours",
 )
-# Built once when the desk opens (the camera session and the card-reader thread, the window's words).
-NEEDS_REOPEN = frozenset(("camera", "camera_resolution", "reader", "photo_profile", "backdrop", "language"))
+# Built once when the desk opens: the camera session, the card-reader thread, the window's words and
+# the sync engine (registry address, proxy, and the retention its purge after each sync applies).
+NEEDS_REOPEN = frozenset(
+    (
+        "camera", "camera_resolution", "reader", "photo_profile", "backdrop", "language",
+        "registry_url", "registry_proxy", "retention_days",
+    )
+)  # fmt: skip
 _USERINFO = re.compile(r"//[^@/]*@")
 
 

@@ -21,9 +21,11 @@ def add_gui_options(parser) -> None:  # type: ignore[no-untyped-def]
 
 def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
     from station.ui.admin.first_run import first_run_if_needed
-    from station.ui.desk_app import run_desk
+    from station.ui.desk_app import qt_application, run_desk
 
-    ctx = first_run_if_needed(ctx)  # a new machine: the first-run wizard, before the store opens
+    ctx = first_run_if_needed(
+        ctx, qt_application
+    )  # a new machine: the first-run wizard, before the store opens
     if ctx is None:
         return 1
     return run_desk(ctx, seconds=args.seconds, screenshot=args.screenshot)

@@ -23,6 +23,7 @@ from station.services import qtlog
 from station.services.auth import NO_OPERATORS, Authenticator
 from station.services.crash_relay import CrashRelay
 from station.services.station_services import DeskServices, build_services
+from station.ui.admin.desk_hook import attach_administration
 from station.ui.crash_dialog import CrashDialog
 from station.ui.login import LoginDialog
 from station.ui.main_window import DeskWindow
@@ -122,6 +123,7 @@ def run_desk(
     window.resize(1360, 820)
     window.show()
     services.start()
+    administration = attach_administration(window, app, services, operator)  # noqa: F841 (lives with the window)
     if after_start is not None:
         after_start(window, services)
     if seconds is not None:

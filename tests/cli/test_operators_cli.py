@@ -33,9 +33,13 @@ def test_add_and_list_operators(station_home):
         stdin="long-enough-1\n",
     )
     assert added.returncode == 0, added.stderr
-    short = _station(station_home, "operator", "add", "bai", "--password-stdin", stdin="short\n")
+    # Once there is a county administrator, adding an officer needs one (their password first).
+    alone = _station(station_home, "operator", "add", "bai", "--password-stdin", stdin="long-enough-2\n")
+    assert alone.returncode == 2 and "--operator" in alone.stderr
+    as_admin = ("--operator", "wuyun", "--password-stdin")
+    short = _station(station_home, "operator", "add", "bai", *as_admin, stdin="long-enough-1\nshort\n")
     assert short.returncode == 2 and "8" in short.stderr
-    again = _station(station_home, "operator", "add", "wuyun", "--password-stdin", stdin="long-enough-2\n")
+    again = _station(station_home, "operator", "add", "wuyun", *as_admin, stdin="long-enough-1\nlong-enough-2\n")
     assert again.returncode == 2 and "已存在" in again.stderr
     listed = _station(station_home, "operator", "list", "--json")
     assert listed.returncode == 0

@@ -14,6 +14,7 @@ add``). The work is ``station.admin.setup``; it runs on a background lane while 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -359,14 +360,13 @@ class FirstRunWizard(QWizard):
         super().done(result)
 
 
-def first_run_if_needed(context):  # type: ignore[no-untyped-def]
+def first_run_if_needed(context, qt_application: Callable[[], object]):  # type: ignore[no-untyped-def]
     """The context to open the desk with: as it was when the machine is set up; after the wizard
-    otherwise; None when the wizard was left before the end."""
+    otherwise; None when the wizard was left before the end. ``qt_application`` makes the desk's
+    QApplication (with its translations) when the wizard is needed."""
     state = setup_state(context.settings)
     if state is SetupState.READY:
         return context
-    from station.ui.desk_app import qt_application
-
     context.startup.window(qt_application, "window: Qt application")
     wizard = FirstRunWizard(context.settings, state)
     if wizard.exec() != QWizard.DialogCode.Accepted:
