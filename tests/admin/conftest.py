@@ -109,3 +109,26 @@ def season(station_home, photo):
     )
     yield season
     app.close()
+
+
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def station_cli(capsys, monkeypatch):
+    """``station ARGS`` run in this process (the real parser, boot and exit codes), stdin given."""
+    import io
+
+    from station.__main__ import main
+
+    def run(*argv: str, stdin: str = "") -> Ran:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Ran(code, captured.out, captured.err)
+
+    return run
