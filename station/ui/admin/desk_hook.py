@@ -62,6 +62,7 @@ class AdminSignIn(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
+        self.setMinimumWidth(460)
 
     def try_submit(self) -> None:
         username, password = self.username.text().strip(), self.password.text()

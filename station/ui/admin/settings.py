@@ -112,7 +112,7 @@ class SettingsPanel(QWidget):
             self.fields[name] = spin
 
         self.preview = QLabel(str(Text("预览未开启", "no preview")))
-        self.preview.setFixedSize(320, 240)
+        self.preview.setFixedSize(240, 180)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet("background: #222; color: #ddd")
         self.preview_button = QPushButton(str(Text("预览", "Preview")))
@@ -141,7 +141,7 @@ class SettingsPanel(QWidget):
         column = QVBoxLayout()
         for title, names, buttons in groups:
             box = QGroupBox(str(title))
-            form = QFormLayout(box)
+            form = QFormLayout() if names[0] == "camera" else QFormLayout(box)
             for name in names:
                 error = QLabel("")
                 error.setStyleSheet("color: #b00020")
@@ -158,12 +158,17 @@ class SettingsPanel(QWidget):
                     row.addWidget(button)
                 row.addStretch(1)
                 form.addRow(row)
-            if names[0] == "camera":
-                form.addRow(self.preview)
+            if names[0] == "camera":  # the live picture beside the camera's fields
+                beside = QHBoxLayout()
+                holder = QWidget()
+                holder.setLayout(form)
+                box.setLayout(beside)
+                beside.addWidget(holder, stretch=1)
+                beside.addWidget(self.preview)
             column.addWidget(box)
         inner = QWidget()
         inner.setLayout(column)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidget(inner)
         scroll.setWidgetResizable(True)
         layout = QVBoxLayout(self)
@@ -212,6 +217,9 @@ class SettingsPanel(QWidget):
         for name, label in self.errors.items():
             label.setText(str(problems.get(name, "")))
             label.setVisible(name in problems)
+        first = next((name for name in EDITABLE if name in problems), None)
+        if first is not None:
+            self.scroll.ensureWidgetVisible(self.fields[first])
 
     # -- actions ------------------------------------------------------------------------------
 
