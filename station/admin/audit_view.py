@@ -68,7 +68,7 @@ _DETAIL_LABELS: dict[str, Text] = {
     "supersedes": Text("替代记录", "supersedes"),
     "record_id": Text("记录", "record"),
     "role": Text("角色", "role"),
-    "attempt": Text("第几次", "attempt"),
+    "attempt": Text("尝试次数", "attempt"),
     "until": Text("锁定至", "locked until"),
     "retention_days": Text("保留天数", "retention days"),
     "school": Text("学校代码", "school"),
