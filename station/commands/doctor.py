@@ -17,7 +17,8 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
-    from station.services.health import Status, healthy, run_checks
+    from station.services.checkitems import Status
+    from station.services.health import healthy, run_checks
 
     items = run_checks(ctx.settings)
     ok = healthy(items)

@@ -4,7 +4,7 @@ One list for both, so they always agree, and one fix per item: a machine that is
 told to run the first-run wizard (or ``station enroll``) once, not to run both ``store init`` and
 ``enroll``. The items, in the order an administrator works through them: set-up, the store (key,
 schema, disk), officer accounts, the registry certificate, unsynced captures, the audit chain,
-retention, the clock, the deadline, the card reader and the camera.
+retention, the clock, the deadline, the card reader and the camera (``device_health``).
 
 Each check is a small function returning ``CheckItem``s; a check that itself fails unexpectedly
 becomes a failing item naming the error's type (never personal data) rather than ending the list,
@@ -14,50 +14,20 @@ the services because it probes the devices.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
-from station.app import StationApp, discovery_options, store_health
+from station.app import StationApp, store_health
 from station.config import Settings
 from station.domain import rules
 from station.domain.unsynced import Backlog
 from station.i18n import Text
+from station.services import device_health
+from station.services.checkitems import CameraProbe, CheckItem, Status
 
 # A clock earlier than this build cannot be right; capture times would be wrong and deadlines misjudged.
 EARLIEST_PLAUSIBLE = datetime(2026, 1, 1, tzinfo=UTC)
 CERTIFICATE_WARN = timedelta(days=30)
 
-
-class Status(StrEnum):
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
-
-
-@dataclass(frozen=True)
-class CheckItem:
-    name: str
-    status: Status
-    title: Text
-    detail: Text
-    fix: Text | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "status": str(self.status),
-            "title": str(self.title),
-            "detail": str(self.detail),
-            "fix": str(self.fix) if self.fix else None,
-        }
-
-
-# A camera probe: (status, detail) for the configured camera. The desk passes one that reads its
-# own running preview, since a second opening of a busy camera would fail.
-CameraProbe = Callable[[Settings], tuple[Status, Text]]
 
 SET_UP_FIX = Text(
     "运行 station gui，按首次运行向导导入登记文件并创建旗县管理员（命令行：station enroll 文件名）。",
@@ -79,8 +49,8 @@ def run_checks(settings: Settings, *, camera_probe: CameraProbe | None = None) -
         ("station", lambda s: check_opened_station(s) if store_ready() else []),
         ("clock", check_clock),
         ("deadline", check_deadline),
-        ("reader", check_reader),
-        ("camera", lambda s: check_camera(s, camera_probe)),
+        ("reader", device_health.check_reader),
+        ("camera", lambda s: device_health.check_camera(s, camera_probe)),
     ):
         try:
             items.extend(check(settings))
@@ -365,106 +335,3 @@ def check_deadline(settings: Settings) -> list[CheckItem]:
     notice = rules.deadline_notice(today, config.entry_year)
     status = Status.OK if rules.days_left(today, config.entry_year) > 0 else Status.WARN
     return [CheckItem("deadline", status, Text("注册截止", "deadline"), notice)]
-
-
-# --------------------------------------------------------------------------- devices
-
-
-def check_reader(settings: Settings) -> list[CheckItem]:
-    from station.idcard.discovery import list_readers
-
-    spec = settings.station.reader
-    title = Text("身份证读卡器", "ID card reader")
-    if spec.startswith("sim"):
-        return [
-            CheckItem(
-                "reader",
-                Status.WARN,
-                title,
-                Text("使用模拟读卡器（仅用于演示和培训）。", "Simulated reader (demo and training only)."),
-                Text(
-                    "正式采集前在设置中选择认证读卡器。",
-                    "Choose the certified reader in the settings before real captures.",
-                ),
-            )
-        ]
-    if spec != "auto":
-        return [CheckItem("reader", Status.OK, title, Text(f"已配置：{spec}", f"configured: {spec}"))]
-    found = list_readers(discovery_options(settings))
-    if not found:
-        return [
-            CheckItem(
-                "reader",
-                Status.FAIL,
-                title,
-                Text("没有找到读卡器。", "No reader found."),
-                Text(
-                    "检查读卡器电源和 USB 线；PC/SC 读卡器需要运行 pcscd 服务；厂商 SDK 读卡器需在设置中填写库文件路径。",
-                    "Check the reader's power and USB cable; PC/SC readers need the pcscd service; vendor-SDK readers "
-                    "need the library path in the settings.",
-                ),
-            )
-        ]
-    names = ", ".join(info.spec for info in found)
-    return [
-        CheckItem(
-            "reader", Status.OK, title, Text(f"找到 {len(found)} 个：{names}", f"{len(found)} found: {names}")
-        )
-    ]
-
-
-CAMERA_FIX = Text(
-    "检查摄像头连接，关闭占用摄像头的其他程序，或在设置中选择正确的摄像头。",
-    "Check the camera's cable, close other programs using it, or choose the right camera in the settings.",
-)
-
-
-def probe_camera(settings: Settings) -> tuple[Status, Text]:
-    """Open the configured camera, read one frame, close it (at most 5 s: a driver may block)."""
-    from station.camera.errors import CameraError
-    from station.camera.opening import open_source
-
-    spec = settings.station.camera
-    frames: list = []
-    errors: list = []
-
-    def grab() -> None:
-        try:
-            source = open_source(spec)
-            try:
-                source.open()
-                frames.append(source.read())
-            finally:
-                source.close()
-        except CameraError as error:
-            errors.append(error)
-
-    worker = threading.Thread(target=grab, daemon=True)
-    worker.start()
-    worker.join(5.0)
-    if frames and frames[0] is not None:
-        height, width = frames[0].shape[:2]
-        return Status.OK, Text(f"{spec}：{width}×{height}", f"{spec}: {width}×{height}")
-    if errors:
-        return Status.FAIL, errors[0].message
-    return Status.FAIL, Text(f"摄像头 {spec} 没有画面。", f"The camera {spec} gives no picture.")
-
-
-def check_camera(settings: Settings, probe: CameraProbe | None = None) -> list[CheckItem]:
-    spec = settings.station.camera
-    title = Text("摄像头", "camera")
-    if spec.startswith("sim"):
-        return [
-            CheckItem(
-                "camera",
-                Status.WARN,
-                title,
-                Text("使用模拟摄像头（仅用于演示和培训）。", "Simulated camera (demo and training only)."),
-                Text(
-                    "正式采集前在设置中选择摄像头。",
-                    "Choose the camera in the settings before real captures.",
-                ),
-            )
-        ]
-    status, detail = (probe or probe_camera)(settings)
-    return [CheckItem("camera", status, title, detail, CAMERA_FIX if status is not Status.OK else None)]

@@ -22,8 +22,8 @@ from station.domain.unsynced import Backlog, UnsyncedState
 from station.errors import OfficerError
 from station.i18n import Text
 from station.services.camera_feed import SourceState, state_message
+from station.services.checkitems import Status
 from station.services.desk_controller import Level
-from station.services.health import Status
 from station.services.tasks import Lane
 from station.ui.admin.selfcheck import SelfCheckPanel
 from station.ui.admin.widgets import MessageLine

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushBu
 
 from station.admin.retention import purge_now
 from station.i18n import Text
-from station.services.health import CameraProbe, Status, healthy, run_checks
+from station.services.checkitems import CameraProbe, Status
+from station.services.health import healthy, run_checks
 from station.services.tasks import BackgroundOps, Lane
 from station.ui.admin.widgets import COLOURS, MessageLine
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialog, QTabWidget, QVBoxLayout, QWidget
 from station.admin.common import require_admin
 from station.i18n import Text
 from station.services.camera_feed import CameraFeed
-from station.services.health import CameraProbe
+from station.services.checkitems import CameraProbe
 from station.services.tasks import BackgroundOps
 from station.ui.admin.accounts import AccountsPanel
 from station.ui.admin.audit import AuditPanel
