@@ -42,7 +42,7 @@ class State(StrEnum):
 
 
 class CardRead(rules.ChipIdentity, Protocol):
-    """A parsed card with its raw chip data (station.idcard.card.ChipData satisfies it)."""
+    """A parsed card with its raw chip data (sync.protocol.card.ChipData satisfies it)."""
 
     raw_text: bytes
     raw_wlt: bytes

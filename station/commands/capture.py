@@ -47,8 +47,8 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
     from station.camera.sources import read_image
     from station.capture.workflow import State, WorkflowError
     from station.errors import OfficerError
-    from station.idcard.chiptext import parse_saved
     from station.idcard.errors import IdCardError
+    from station.idcard.saved import parse_saved
 
     try:
         card = parse_saved(args.card.read_bytes())

@@ -14,31 +14,13 @@ with the pre-registration. Its identity is fixed at capture (docs/sync-protocol.
 from __future__ import annotations
 
 import base64
-import struct
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
 from sync.protocol.canonical import payload_sha256, sha256_hex, uuid7
-
-_SOF_MARKERS = frozenset((0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF))
-
-
-def jpeg_dimensions(data: bytes) -> tuple[int, int]:
-    """(width, height) from the first start-of-frame segment of a JPEG; ValueError if there is none."""
-    index = 2
-    while index + 9 < len(data):
-        if data[index] != 0xFF:
-            index += 1
-            continue
-        marker = data[index + 1]
-        length = struct.unpack(">H", data[index + 2 : index + 4])[0]
-        if marker in _SOF_MARKERS:
-            height, width = struct.unpack(">HH", data[index + 5 : index + 9])
-            return width, height
-        index += 2 + length
-    raise ValueError("not a JPEG with a start-of-frame segment")
+from sync.protocol.jpeg import jpeg_dimensions
 
 
 @dataclass(frozen=True)

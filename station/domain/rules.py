@@ -25,7 +25,6 @@ completes at capture (rule 1.4(3)), so *capture time* counts, in China Standard 
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -34,9 +33,9 @@ from typing import Protocol
 from station.domain.students import Student
 from station.i18n import Text
 from sync.protocol import codes, idnumber
+from sync.protocol.names import differ_only_in_rare_characters, normalize_name
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
-_MIDDLE_DOTS = "·•・‧∙⋅･.．"
 
 
 class ChipIdentity(Protocol):
@@ -89,24 +88,6 @@ class Comparison:
         }
 
 
-def normalize_name(name: str) -> str:
-    """Names compare after NFKC, without whitespace, with one middle dot ("巴特尔·敖其尔")."""
-    folded = unicodedata.normalize("NFKC", name)
-    folded = "".join(ch for ch in folded if not ch.isspace())
-    return "".join("·" if ch in _MIDDLE_DOTS else ch for ch in folded)
-
-
-def _is_private_use(ch: str) -> bool:
-    return unicodedata.category(ch) == "Co"
-
-
-def _names_differ_only_in_rare_characters(chip: str, queue: str) -> bool:
-    if len(chip) != len(queue):
-        return False
-    pairs = [(a, b) for a, b in zip(chip, queue, strict=True) if a != b]
-    return bool(pairs) and all(_is_private_use(a) for a, _ in pairs)
-
-
 _FIELD_LABELS = {
     "id_number": Text("身份证号", "ID number"),
     "name": Text("姓名", "name"),
@@ -145,7 +126,7 @@ def compare(chip: ChipIdentity, student: Student) -> Comparison:
         found.append(_difference("id_number", chip_id, queue_id))
     chip_name, queue_name = normalize_name(chip.name), normalize_name(student.name)
     if chip_name != queue_name:
-        rare = _names_differ_only_in_rare_characters(chip_name, queue_name)
+        rare = differ_only_in_rare_characters(chip_name, queue_name)
         found.append(_difference("name", chip_name, queue_name, Severity.WARN if rare else Severity.BLOCK))
     if chip.birth_date != student.birth_date:
         found.append(_difference("birth_date", chip.birth_date.isoformat(), student.birth_date.isoformat()))

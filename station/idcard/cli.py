@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 
 from station.i18n import Text
-from station.idcard.card import ChipData
-from station.idcard.chiptext import parse_saved
 from station.idcard.discovery import DiscoveryOptions, list_readers, open_reader, options_from
 from station.idcard.errors import IdCardError, NoCardError, NoReaderError
 from station.idcard.events import CardEventStream
+from station.idcard.saved import parse_saved
 from station.idcard.wlt import WltDecoder, photo_for
 from sync.protocol import codes
+from sync.protocol.card import ChipData
 
 LABELS = [
     ("card_type", "证件类型", "Card type"),

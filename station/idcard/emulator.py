@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from station.idcard import commands as cmd
-from station.idcard.card import ChipData
-from station.idcard.chiptext import encode_text
 from station.idcard.errors import ChecksumError, FrameError
 from station.idcard.frames import build_response, parse_command
 from sync.protocol import synthetic
+from sync.protocol.card import ChipData
+from sync.protocol.chiptext import encode_text
 
 DEFAULT_SAM_ID = "05.01-20120411-0002011994-0000004242"
 
@@ -68,7 +68,9 @@ def synthetic_chips(
     count: int = 5, county_code6: str = "150102", seed: int = 0, birth_year: int = 2010
 ) -> list[ChipData]:
     """Resident-card ChipData for synthetic people (``sync.protocol.synthetic``, same seed → same people)."""
-    return [synthetic_chip(p) for p in synthetic.people(count, county_code6, seed=seed, birth_year=birth_year)]
+    return [
+        synthetic_chip(p) for p in synthetic.people(count, county_code6, seed=seed, birth_year=birth_year)
+    ]
 
 
 @dataclass

@@ -7,8 +7,12 @@ read, 2 for bad input or no usable reader. Messages never carry personal data.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from station.errors import OfficerError
 from station.i18n import Text
+from sync.protocol.chiptext import ChipTextError
 
 
 class IdCardError(OfficerError):
@@ -237,3 +241,38 @@ def sam_status_error(sw3: int) -> IdCardError:
         )
     code, message, exit_code = entry
     return SamStatusError(sw3, message, code, exit_code)
+
+
+# The shared chip-text parser (sync.protocol.chiptext) raises ChipTextError with a code and a reason;
+# the officer reads these messages instead.
+_CHIP_TEXT_MESSAGES: dict[tuple[str, str], Text] = {
+    ("chip_encoding", "not_ucs2"): Text(zh="证件文字编码错误", en="The card text is not valid UCS-2"),
+    ("chip_encoding", "control_character"): Text(
+        zh="证件文字含有控制字符", en="The card text contains control characters"
+    ),
+    ("chip_date", "malformed"): Text(zh="证件日期格式错误", en="A date on the card is malformed"),
+    ("chip_date", "not_a_date"): Text(zh="证件日期无效", en="A date on the card is not a real date"),
+    ("chip_text_size", "wrong_size"): Text(
+        zh="证件文字信息长度错误", en="The card text block has the wrong size"
+    ),
+    ("chip_sex", "unknown_code"): Text(zh="证件性别代码无效", en="The sex code on the card is invalid"),
+    ("chip_nation", "unknown_code"): Text(
+        zh="证件民族代码无效", en="The ethnic-group code on the card is invalid"
+    ),
+    ("chip_id_number", "empty"): Text(zh="证件号码为空", en="The card number is empty"),
+}
+
+
+def chip_text_error(error: ChipTextError) -> ChipDataError:
+    """The officer-facing error for a text block the shared parser refused."""
+    message = _CHIP_TEXT_MESSAGES.get((error.code, error.reason), ChipDataError.message)
+    return ChipDataError(message, code=error.code, detail=error.detail)
+
+
+@contextmanager
+def officer_chip_errors() -> Iterator[None]:
+    """Run the shared chip-text parser; its errors come out as ``ChipDataError`` with officer messages."""
+    try:
+        yield
+    except ChipTextError as error:
+        raise chip_text_error(error) from None

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from station.i18n import Text
-from station.idcard.card import ChipData
 from station.idcard.errors import CardError, IdCardError, NoCardError, ReaderError, RemoveCardFirstError
 from station.idcard.transports.base import Reader
+from sync.protocol.card import ChipData
 
 EVENT_KINDS = (
     "reader_ready", "reader_lost", "placed", "reading", "result", "error", "removed", "remove_card_first", "stopped",

@@ -24,9 +24,9 @@ import time
 import serial as pyserial
 
 from station.idcard import commands as cmd
-from station.idcard.chiptext import parse_text
 from station.idcard.transports.base import SamOptions
 from station.idcard.transports.serial import SerialReader
+from sync.protocol.chiptext import parse_text
 from tests.idcard import cards
 from tests.idcard.samline import SamLine
 

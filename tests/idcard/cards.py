@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from station.idcard.card import ChipData
-from station.idcard.chiptext import encode_text
 from station.idcard.emulator import synthetic_chips, synthetic_wlt
 from sync.protocol import idnumber, synthetic
+from sync.protocol.card import ChipData
+from sync.protocol.chiptext import encode_text
 
 
 def _finish(chip: ChipData) -> ChipData:

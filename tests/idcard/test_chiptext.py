@@ -8,9 +8,10 @@ from datetime import date
 import pytest
 
 from station.idcard import commands as cmd
-from station.idcard.chiptext import encode_text, parse_new_address, parse_saved, parse_text
-from station.idcard.errors import ChipDataError, SamStatusError
+from station.idcard.errors import ChipDataError, SamStatusError, chip_text_error
 from station.idcard.frames import build_response
+from station.idcard.saved import parse_saved
+from sync.protocol.chiptext import ChipTextError, encode_text, parse_new_address, parse_text
 from tests.idcard import cards
 
 JSON_KEYS = {
@@ -148,11 +149,13 @@ def _mutate(offset: int, raw: bytes) -> bytes:
     ],
 )
 def test_bad_text_blocks_give_typed_errors(block, code):
-    with pytest.raises(ChipDataError) as caught:
+    with pytest.raises(ChipTextError) as caught:
         parse_text(block)
     assert caught.value.code == code
-    assert caught.value.message.zh and caught.value.message.en
     assert cards.resident().name not in str(caught.value)  # no personal data in the error text
+    officer = chip_text_error(caught.value)  # what the station shows
+    assert officer.code == code and officer.message.zh and officer.message.en
+    assert officer.message != ChipDataError.message  # a specific message, not the generic one
 
 
 def test_new_address_block():

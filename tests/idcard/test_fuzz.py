@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from station.idcard import commands as cmd
-from station.idcard.chiptext import TEXT_SIZE, parse_saved, parse_text
-from station.idcard.errors import ChecksumError, IdCardError
+from station.idcard.errors import ChecksumError, IdCardError, chip_text_error
 from station.idcard.frames import PREAMBLE, FrameDecoder, build_response, parse_response, xor
+from station.idcard.saved import parse_saved
+from sync.protocol.chiptext import TEXT_SIZE, ChipTextError, parse_text
 from tests.idcard import cards
 
 BUDGET = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,8 +87,8 @@ def _apply(block: bytes, changes) -> bytearray:
 def test_text_parser_gives_a_card_or_a_typed_error(block):
     try:
         chip = parse_text(block)
-    except IdCardError as error:
-        assert error.code.startswith("chip_") and error.message.zh
+    except ChipTextError as error:
+        assert error.code.startswith("chip_") and chip_text_error(error).message.zh
         return
     assert chip.raw_text == block
     assert chip.card_type in ("resident", "foreign_2017", "foreign_2023", "hmt_permit")
@@ -109,7 +110,7 @@ ATHERIS_RUN = textwrap.dedent(
     import sys
     import atheris
     with atheris.instrument_imports():
-        from station.idcard.chiptext import parse_saved
+        from station.idcard.saved import parse_saved
         from station.idcard.frames import FrameDecoder
         from station.idcard.errors import IdCardError
 

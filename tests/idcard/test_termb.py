@@ -6,11 +6,11 @@ import ctypes
 
 import pytest
 
-from station.idcard.chiptext import parse_text
 from station.idcard.discovery import open_reader
 from station.idcard.errors import CardRemovedError, NoCardError, NoReaderError
 from station.idcard.transports.termb import TermbReader
 from station.idcard.wlt import placeholder_bmp
+from sync.protocol.chiptext import parse_text
 from tests.idcard import cards
 
 

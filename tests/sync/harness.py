@@ -23,7 +23,6 @@ from station import config as station_config
 from station.app import StationApp
 from station.capture.workflow import State
 from station.idcard import commands as cmd
-from station.idcard.card import ChipData
 from station.idcard.emulator import synthetic_chip
 from station.idcard.frames import build_response
 from station.store.database import StationDatabase
@@ -34,6 +33,7 @@ from sync.client.engine import Policy, SyncEngine
 from sync.client.http import Timeouts
 from sync.client.tlsmaterial import Credentials
 from sync.protocol import synthetic
+from sync.protocol.card import ChipData
 from sync.registry.app import create_app
 from sync.registry.config import Settings
 from sync.registry.core import Registry, initialise

@@ -13,17 +13,18 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from station.idcard import commands as cmd
-from station.idcard.card import ChipData
-from station.idcard.chiptext import parse_new_address, parse_text
 from station.idcard.errors import (
     CardError,
     CardRemovedError,
     FrameError,
     IdCardError,
     ReaderTimeoutError,
+    officer_chip_errors,
     sam_status_error,
 )
 from station.idcard.frames import HEADER_SIZE, FrameDecoder, Response, response_from_body
+from sync.protocol.card import ChipData
+from sync.protocol.chiptext import parse_new_address, parse_text
 
 
 @dataclass(frozen=True)
@@ -217,12 +218,14 @@ class SamReader(Reader):
         if response.sw3 != cmd.SW_OK:
             raise self._read_failure(response.sw3, deadline)
         message = cmd.parse_base_message(response.data, with_fingerprint=fingerprint)
-        chip = parse_text(message.text)
+        with officer_chip_errors():
+            chip = parse_text(message.text)
         new_address = None
         if self.options.read_new_address:
             extra = self._send(cmd.READ_NEW_ADDRESS, t.other, deadline)
             if extra.sw3 == cmd.SW_OK:
-                new_address = parse_new_address(extra.data)
+                with officer_chip_errors():
+                    new_address = parse_new_address(extra.data)
         return chip.with_reader_data(
             raw_wlt=message.photo,
             fingerprint=message.fingerprint or None,

@@ -16,8 +16,6 @@ from typing import Any
 
 from smartcard import scard
 
-from station.idcard.card import ChipData
-from station.idcard.chiptext import parse_text
 from station.idcard.errors import (
     CardRemovedError,
     IdCardError,
@@ -28,9 +26,12 @@ from station.idcard.errors import (
     ReaderGoneError,
     ReaderTimeoutError,
     ServiceGoneError,
+    officer_chip_errors,
 )
 from station.idcard.transports.base import Reader, ReaderInfo
 from station.idcard.transports.worker import DeviceWorker
+from sync.protocol.card import ChipData
+from sync.protocol.chiptext import parse_text
 from sync.protocol.resources import resource_path
 
 SERVICE_GONE = {scard.SCARD_E_NO_SERVICE, scard.SCARD_E_SERVICE_STOPPED, scard.SCARD_E_INVALID_HANDLE}
@@ -251,7 +252,9 @@ class PcscReader(Reader):
             blocks = self._read_pages(card, protocol, profile, deadline)
             if blocks is not None:
                 text, photo = blocks
-                return parse_text(text).with_reader_data(raw_wlt=photo, chip_serial=chip_serial)
+                with officer_chip_errors():
+                    chip = parse_text(text)
+                return chip.with_reader_data(raw_wlt=photo, chip_serial=chip_serial)
         raise PersonalDataUnavailableError(chip_serial=chip_serial, detail="no page profile answered")
 
     def _removed_or(self, error: IdCardError, deadline: float) -> IdCardError:

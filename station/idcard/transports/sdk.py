@@ -16,18 +16,19 @@ from collections.abc import Callable
 from typing import Any
 
 from station.idcard import commands as cmd
-from station.idcard.card import ChipData
-from station.idcard.chiptext import parse_text
 from station.idcard.errors import (
     CardRemovedError,
     NoReaderError,
     ReaderGoneError,
     ReaderSpecError,
     ReaderTimeoutError,
+    officer_chip_errors,
     sam_status_error,
 )
 from station.idcard.transports.base import Reader, ReaderInfo
 from station.idcard.transports.worker import DeviceWorker
+from sync.protocol.card import ChipData
+from sync.protocol.chiptext import parse_text
 
 SCAN_PORTS = (*range(1001, 1017), *range(1, 17))
 _U8P = ctypes.POINTER(ctypes.c_ubyte)
@@ -171,7 +172,8 @@ class SdkReader(Reader):
             raise self._failure(sw3, port, left)
         if text_len.value > len(text) or photo_len.value > len(photo) or fp_len.value > len(fp):
             raise ReaderGoneError(detail="vendor library reported impossible lengths", code="sdk_lengths")
-        chip = parse_text(bytes(text)[: text_len.value])
+        with officer_chip_errors():
+            chip = parse_text(bytes(text)[: text_len.value])
         fingerprint_bytes = bytes(fp)[: fp_len.value] if fp_len.value else None
         return chip.with_reader_data(
             raw_wlt=bytes(photo)[: photo_len.value], fingerprint=fingerprint_bytes, sam_id=self.sam_id

@@ -12,11 +12,11 @@ from __future__ import annotations
 import threading
 import time
 
-from station.idcard.card import ChipData
 from station.idcard.emulator import SamEmulator, synthetic_chips
 from station.idcard.errors import ReaderGoneError, ReaderSpecError, ReaderTimeoutError
 from station.idcard.frames import FrameDecoder, Response, parse_response
 from station.idcard.transports.base import FrameChannel, ReaderInfo, SamOptions, SamReader
+from sync.protocol.card import ChipData
 
 FAULTS = ("no_card", "remove_mid_read", "timeout", "corrupt", "gone")
 

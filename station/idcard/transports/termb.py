@@ -17,8 +17,6 @@ from datetime import date
 from typing import Any
 
 from station.i18n import Text
-from station.idcard.card import LONG_TERM, ChipData
-from station.idcard.chiptext import MARKERS, encode_text
 from station.idcard.errors import (
     CardRemovedError,
     ChipDataError,
@@ -31,6 +29,8 @@ from station.idcard.transports.base import Reader, ReaderInfo
 from station.idcard.transports.sdk import SCAN_PORTS
 from station.idcard.transports.worker import DeviceWorker
 from sync.protocol import codes
+from sync.protocol.card import LONG_TERM, ChipData
+from sync.protocol.chiptext import MARKERS, encode_text
 
 _SEXES = {"男": "1", "女": "2", "未知": "0", "未说明": "9"}
 _FIELDS = (

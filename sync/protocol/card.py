@@ -1,7 +1,9 @@
-"""The parsed card (``ChipData``): what every transport hands over, with its raw bytes kept beside it.
+"""The parsed card (``ChipData``): what a reader hands over and what the registry re-derives from the chip.
 
-The raw 256-byte text block and the raw 1024-byte WLT photo travel to the registry unchanged, so the
-parsed fields are a view on them, never a replacement.
+Shared by both ends of the wire: the station's readers return it, and the registry parses the raw text
+block of every record into it (``sync.protocol.chiptext``) to check the station's copy. The raw
+256-byte text block and the raw 1024-byte WLT photo travel to the registry unchanged, so the parsed
+fields are a view on them, never a replacement.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import date
 
 CARD_TYPES = ("resident", "foreign_2017", "foreign_2023", "hmt_permit")
 LONG_TERM = "长期"
+WLT_SIZE = 1024  # the compressed chip photo has a fixed length (idcard-protocol.md §6)
 
 
 @dataclass(frozen=True)

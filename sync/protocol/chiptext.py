@@ -1,8 +1,14 @@
 """Parser (and, for emulators, encoder) of the 256-byte chip text block for every card type.
 
+One implementation for both ends of the wire: the station's readers parse what the SAM returns, and
+the registry parses the raw block of every record itself, so the station's parsed copy is never taken
+on trust (idcard-protocol.md §5).
+
 UCS-2 little-endian, fixed-width fields right-padded with U+0020; the card type is the character at
 byte offset 248 ('I' foreigner 2017, 'Y' foreigner 2023, 'J' HK/Macao/Taiwan permit, else resident).
-Field tables are data (offset, size) so parser and encoder cannot drift apart.
+Field tables are data (offset, size) so parser and encoder cannot drift apart. A block that is not a
+card raises ``ChipTextError``: a stable ``code`` and ``reason`` (the station turns them into officer
+messages), and a ``detail`` that names a field, never its value.
 """
 
 from __future__ import annotations
@@ -10,11 +16,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from station.i18n import Text
-from station.idcard.card import LONG_TERM, ChipData
-from station.idcard.commands import parse_base_message_any
-from station.idcard.errors import ChipDataError, IdCardError, sam_status_error
-from station.idcard.frames import parse_response
+from sync.protocol.card import LONG_TERM, ChipData
 
 TEXT_SIZE = 256
 MARKER_OFFSET = 248
@@ -81,8 +83,18 @@ SEX_CODES = ("0", "1", "2", "9")
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
-def _bad(code: str, zh: str, en: str, detail: str = "") -> ChipDataError:
-    return ChipDataError(Text(zh=zh, en=en), code=code, detail=detail)
+class ChipTextError(ValueError):
+    """A text block that is not a card: ``code`` (``chip_*``), ``reason`` and a value-free ``detail``."""
+
+    def __init__(self, code: str, reason: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {reason}" + (f" ({detail})" if detail else ""))
+        self.code = code
+        self.reason = reason
+        self.detail = detail
+
+
+def _bad(code: str, reason: str, detail: str = "") -> ChipTextError:
+    return ChipTextError(code, reason, detail)
 
 
 def card_type_of(block: bytes) -> str:
@@ -95,49 +107,39 @@ def _field(block: bytes, offset: int, size: int, name: str) -> str:
     try:
         value = raw.decode("utf-16-le")
     except UnicodeDecodeError:
-        raise _bad("chip_encoding", "证件文字编码错误", "The card text is not valid UCS-2", name) from None
+        raise _bad("chip_encoding", "not_ucs2", name) from None
     value = value.rstrip(" \x00")
     if _CONTROL.search(value):
-        raise _bad("chip_encoding", "证件文字含有控制字符", "The card text contains control characters", name)
+        raise _bad("chip_encoding", "control_character", name)
     return value
 
 
 def _date(value: str, name: str) -> date:
     if len(value) != 8 or not value.isascii() or not value.isdigit():
-        raise _bad("chip_date", "证件日期格式错误", "A date on the card is malformed", name)
+        raise _bad("chip_date", "malformed", name)
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
-        raise _bad("chip_date", "证件日期无效", "A date on the card is not a real date", name) from None
+        raise _bad("chip_date", "not_a_date", name) from None
 
 
 def parse_text(block: bytes) -> ChipData:
-    """Parse one 256-byte text block into ChipData (without photo); typed ChipDataError on bad input."""
+    """Parse one 256-byte text block into ChipData (without photo); ChipTextError on bad input."""
     if len(block) != TEXT_SIZE:
-        raise _bad(
-            "chip_text_size",
-            "证件文字信息长度错误",
-            "The card text block has the wrong size",
-            f"{len(block)} bytes",
-        )
+        raise _bad("chip_text_size", "wrong_size", f"{len(block)} bytes")
     card_type = card_type_of(block)
     values = {name: _field(block, off, size, name) for name, (off, size) in LAYOUTS[card_type].items()}
     if card_type == "foreign_2023":
-        name_en = (block[52:122] + block[220:242]).decode("utf-16-le", errors="strict").rstrip(" \x00")
-        values["name_en"] = name_en
+        # Both halves decoded above; joined raw, so a space at the cut survives.
+        values["name_en"] = (block[52:122] + block[220:242]).decode("utf-16-le").rstrip(" \x00")
     sex = values["sex"]
     if sex not in SEX_CODES:
-        raise _bad(
-            "chip_sex",
-            "证件性别代码无效",
-            "The sex code on the card is invalid",
-            repr(sex) if sex.isascii() else "",
-        )
+        raise _bad("chip_sex", "unknown_code", "sex")
     nation = values.get("nation") or None
     if nation is not None and not (len(nation) == 2 and nation.isascii() and nation.isdigit()):
-        raise _bad("chip_nation", "证件民族代码无效", "The ethnic-group code on the card is invalid")
+        raise _bad("chip_nation", "unknown_code", "nation")
     if not values["id_number"]:
-        raise _bad("chip_id_number", "证件号码为空", "The card number is empty")
+        raise _bad("chip_id_number", "empty", "id_number")
     until = values["valid_until"]
     return ChipData(
         card_type=card_type,
@@ -198,26 +200,3 @@ def encode_text(chip: ChipData) -> bytes:
     if chip.card_type in MARKER_FOR:
         _put(block, MARKER_OFFSET, 2, MARKER_FOR[chip.card_type])
     return bytes(block)
-
-
-# --- saved files --------------------------------------------------------------------------------
-
-
-def parse_saved(data: bytes) -> ChipData:
-    """Parse a saved raw response frame (``30 01`` / ``30 10``) or a bare 256-byte text block."""
-    if len(data) == TEXT_SIZE and not data.startswith(b"\xaa\xaa\xaa\x96\x69"):
-        return parse_text(data)
-    try:
-        response = parse_response(data)
-    except IdCardError as error:
-        raise _bad(
-            "not_card_data",
-            "文件既不是读卡响应帧，也不是256字节文字信息",
-            "The file is neither a read response frame nor a 256-byte text block",
-            error.code,
-        ) from None
-    if response.sw3 != 0x90:
-        raise sam_status_error(response.sw3)
-    message = parse_base_message_any(response.data)
-    chip = parse_text(message.text)
-    return chip.with_reader_data(raw_wlt=message.photo, fingerprint=message.fingerprint or None)
