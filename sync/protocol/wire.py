@@ -8,6 +8,11 @@ multipart body), the per-record results (``RecordResult`` inside ``BatchResponse
 Conventions: times are ISO 8601 with an offset; hashes are lower-case hex SHA-256; ids are UUID text.
 A record's ``payload_sha256`` is computed over the record *as sent* (``canonical.payload_sha256`` of the
 JSON object), so a receiver hashes the raw object, not a re-serialised model.
+
+Evidence: a record proves who was captured with the card's raw chip data (``chip``), which the registry
+parses itself; or, on the desk's unreadable-card path, with ``"evidence": "manual"`` and the county
+administrator's sign-off in ``manual_approval`` (``chip`` may then be absent). Records without
+``evidence`` are chip records, so earlier stations need no change.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import uuid
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sync.protocol.canonical import is_sha256_hex
 
@@ -51,13 +56,24 @@ REJECT_CODES = (
     "NOT_APPROVED",  # unknown student, pending approval, or not in the station's county
     "WITHDRAWN",  # withdrawn, transferred out or suspended
     "CAPTURED_AT_ZHONGKAO",  # registered at 中考 without a capture (rule 1.4(3))
-    "ID_MISMATCH",  # chip data and pre-registration differ; ``fields`` names them
+    "ID_MISMATCH",  # the chip block and the pre-registration differ; ``fields`` names them
     "ALREADY_REGISTERED",  # this ID number holds a registration this season; names the school
     "DEADLINE_PASSED",  # captured after the deadline or arrived after the grace period
     "SERIALS_EXHAUSTED",  # the county's 99,999 serials for the year are used up
+    "CHIP_MALFORMED",  # the raw text block / WLT photo is not a card's (size, encoding, check digit)
+    "CHIP_PARSED_MISMATCH",  # the station's parsed fields differ from its own chip block; ``fields``
+    "CARD_TYPE_REFUSED",  # a card type the registry does not accept, or not the declared one
+    "CARD_NOT_VALID",  # the card was expired (or not yet valid) on the capture day
+    "PHOTO_NOT_JPEG",  # the photo bytes are not a JPEG (header-only check)
+    "PHOTO_MISMATCH",  # real dimensions differ from the declared ``w``/``h``
+    "PHOTO_PROFILE",  # dimensions or byte size fit no accepted photo profile
+    "PHOTO_REUSED",  # this photo already stands for another student's registration
+    "CAPTURE_TIME_IMPLAUSIBLE",  # captured before the season opened or later than the registry's clock
+    "MANUAL_REFUSED",  # the league office refused a capture without chip evidence (review mode)
 )
 CONFLICT_CODES = ("PAYLOAD_MISMATCH", "RECORD_OF_OTHER_STATION")
-RETRY_CODES = ("BLOB_MISSING", "BLOB_HASH_MISMATCH", "BUSY")
+RETRY_CODES = ("BLOB_MISSING", "BLOB_HASH_MISMATCH", "BUSY", "REVIEW_PENDING")
+EvidenceKind = Literal["chip", "manual"]
 
 
 class _Wire(BaseModel):
@@ -137,7 +153,7 @@ class PhotoRef(_Wire):
 
 
 class ChipParsed(BaseModel):
-    """Fields the station parsed from the chip; the registry compares those present."""
+    """Fields the station parsed from the chip; the registry checks those present against the block."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -148,7 +164,9 @@ class ChipParsed(BaseModel):
     birth_date: date | None = None
 
 
-class ChipData(_Wire):
+class ChipEvidence(_Wire):
+    """The card's raw chip data: the registry parses ``text_b64`` itself and checks ``parsed`` against it."""
+
     text_b64: str = Field(max_length=4096)  # the raw 256-byte text block
     photo_b64: str = Field(max_length=4096)  # the raw 1024-byte WLT photo
     card_uid: str | None = Field(default=None, max_length=64)
@@ -164,6 +182,15 @@ class ChipData(_Wire):
         return value
 
 
+class ManualApproval(_Wire):
+    """The county administrator's sign-off on a capture without chip evidence (unreadable card)."""
+
+    approved_by: str = Field(min_length=1, max_length=64)  # the administrator's operator id
+    approved_at: AwareDatetime
+    lookup: Literal["id_last6"] = "id_last6"  # how the officer found the student: last six ID digits
+    reason: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9_]+$")  # e.g. card_unreadable
+
+
 class Record(BaseModel):
     """One capture, frozen at capture time. Extra members (quality report...) are allowed and hashed."""
 
@@ -177,11 +204,21 @@ class Record(BaseModel):
     operator_id: str = Field(min_length=1, max_length=64)
     supersedes: str | None = None
     photo: PhotoRef
-    chip: ChipData
+    evidence: EvidenceKind = "chip"  # absent: chip evidence (every record before manual evidence existed)
+    chip: ChipEvidence | None = None  # required for chip evidence; optional (but checked) for manual
+    manual_approval: ManualApproval | None = None  # required for manual evidence, refused otherwise
     meta: dict[str, Any] = Field(default_factory=dict)
 
     _ids = field_validator("record_id")(_check_uuid)
     _sha = field_validator("payload_sha256")(_check_sha)
+
+    @model_validator(mode="after")
+    def _evidence_is_complete(self) -> Record:
+        if self.evidence == "chip" and self.chip is None:
+            raise ValueError("a chip record carries its chip data")
+        if (self.evidence == "manual") != (self.manual_approval is not None):
+            raise ValueError("manual_approval comes with evidence 'manual', and only with it")
+        return self
 
 
 class BatchEnvelope(_Wire):
@@ -207,10 +244,11 @@ class RecordResult(_Wire):
     code: str | None = None
     final: bool | None = None
     detail: str | None = None
-    fields: list[str] | None = None  # ID_MISMATCH: the differing fields
+    fields: list[str] | None = None  # ID_MISMATCH, CHIP_PARSED_MISMATCH: the differing fields
     holder_school_code: str | None = None  # ALREADY_REGISTERED: the school holding the registration
     holder_school_name: str | None = None
     retry_after_s: int | None = None
+    evidence: Literal["manual"] | None = None  # set on results of records without chip evidence
 
 
 class BatchResponse(_Wire):
@@ -282,6 +320,20 @@ class MissingBlobsRequest(_Wire):
 
 class MissingBlobsResponse(_Wire):
     missing: list[str]
+
+
+# ---------------------------------------------------------------- certificate renewal
+
+
+class RenewRequest(_Wire):
+    """``POST /v1/stations/{id}/renew`` over mutual TLS with the current certificate: a CSR for a new key."""
+
+    csr_pem: str = Field(min_length=1, max_length=8192)
+
+
+class RenewResponse(_Wire):
+    cert_pem: str  # the new certificate, for the CSR's key; the current one stays valid until it expires
+    not_after: AwareDatetime
 
 
 class ErrorBody(_Wire):

@@ -1,14 +1,18 @@
-"""The registry service object: settings, database, blob store, season and epoch, station rows.
+"""The registry service object: settings, database, blob store, season and epoch, who may call.
 
 ``Registry.open(settings)`` is what the HTTP app, the CLI and the tests share. The database must have
 been initialised (``sync-registry init``), which fixes the season and the feed epoch.
+
+``authorize`` runs on every request, with no cache in front of it: the caller's certificate must not
+be revoked (``revocation.Revocations``), and its station id is bound to one county in the database on
+first contact and for ever after, so a certificate naming a known station under another county is
+refused however many requests came before.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,10 +21,10 @@ from sync.protocol import codes
 from sync.registry.blobs import BlobStore
 from sync.registry.config import Settings
 from sync.registry.db import Database, Meta, Station, get_meta, iso, utc_now
-from sync.registry.errors import AdminError
-from sync.registry.faults import Faults
+from sync.registry.errors import AdminError, ApiError
 from sync.registry.feed import ensure_county
 from sync.registry.pki import StationIdentity
+from sync.registry.revocation import Revocations
 
 
 def initialise(db: Database, season: int) -> str:
@@ -59,9 +63,7 @@ class Registry:
     db: Database
     blobs: BlobStore
     season: int
-    faults: Faults
-    _known_stations: set[str] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    revocations: Revocations
 
     @classmethod
     def open(cls, settings: Settings, db: Database | None = None) -> Registry:
@@ -70,17 +72,27 @@ class Registry:
             season = get_meta(session, "season")
         if season is None:
             raise AdminError("NOT_INITIALISED", "run `sync-registry init --db URL --year YYYY` first")
-        return cls(settings, db, BlobStore(settings.blob_dir), int(season), settings.faults)
+        blobs = BlobStore(settings.blob_dir)
+        return cls(settings, db, blobs, int(season), Revocations(db, settings.tls_dir))
 
     @property
     def epoch(self) -> str:
         with self.db.read() as session:
             return get_meta(session, "epoch") or ""
 
+    def authorize(self, identity: StationIdentity) -> None:
+        """Refuse a revoked certificate or a station id presented under another county (every request)."""
+        if self.revocations.is_revoked(identity.serial):
+            raise ApiError(403, "CERT_REVOKED", "this station certificate has been revoked")
+        with self.db.read() as session:
+            bound = session.scalar(select(Station.county).where(Station.station_id == identity.station_id))
+        if bound is None:
+            self.ensure_station(identity)
+        elif bound != identity.county:
+            raise ApiError(403, "STATION_REBOUND", "this station id is bound to another county")
+
     def ensure_station(self, identity: StationIdentity) -> None:
-        """First contact of a station: its ledger counter and its county's counters exist."""
-        if identity.station_id in self._known_stations:
-            return
+        """First contact of a station: bind it to its county; its ledger counter and county counters exist."""
         if codes.county(identity.county) is None:
             raise AdminError("BAD_COUNTY", f"{identity.county} is not a registering county")
         for attempt in range(3):
@@ -90,8 +102,6 @@ class Registry:
             except IntegrityError:  # a concurrent first contact created the rows
                 if attempt == 2:
                     raise
-        with self._lock:
-            self._known_stations.add(identity.station_id)
 
     def _create_station(self, identity: StationIdentity) -> None:
         with self.db.write() as session:
@@ -106,7 +116,7 @@ class Registry:
                     )
                 )
             elif station.county != identity.county:
-                raise AdminError("STATION_MOVED", "a station id is bound to one county")
+                raise ApiError(403, "STATION_REBOUND", "this station id is bound to another county")
             ensure_county(session, identity.county, self.season)
 
     def station_county(self, station_id: str) -> str | None:

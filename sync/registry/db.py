@@ -11,10 +11,16 @@ order is commit order and rolled-back serials are never seen. On SQLite every wr
 ``BEGIN IMMEDIATE`` (a second, deferred engine serves the reads); on PostgreSQL the ``UPDATE ...
 RETURNING`` row locks do it under READ COMMITTED. Engines hide SQL parameters in their errors, so
 no ID number or name reaches a log through an exception message.
+
+A station is bound to one county for ever (``stations.county``), checked on every request; revoked
+certificate serials live in ``revoked_certificates`` (every node of one registry sees them). A record
+held for league review (manual evidence under ``manual_evidence = review``) has outcome ``held`` and no
+ledger position until it is decided. A SQLite database file is created with mode 0600.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -70,6 +76,15 @@ class Station(Base):
     first_seen_at: Mapped[str] = mapped_column(String(40))
 
 
+class RevokedCertificate(Base):
+    """A station certificate the registry refuses on every request (``sync-registry pki revoke``)."""
+
+    __tablename__ = "revoked_certificates"
+    serial: Mapped[str] = mapped_column(String(40), primary_key=True)  # lower-case hex
+    station_id: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[str] = mapped_column(String(40))
+
+
 class Student(Base):
     """A pre-registration; ``seq`` is its latest position in the county feed (compacted in place)."""
 
@@ -112,7 +127,9 @@ class RecordRow(Base):
             sqlite_where=text("outcome = 'registered'"),
             postgresql_where=text("outcome = 'registered'"),
         ),
-        CheckConstraint("outcome IN ('registered', 'rejected')", name="outcome_kind"),
+        Index("records_by_photo", "photo_sha256"),
+        CheckConstraint("outcome IN ('registered', 'rejected', 'held')", name="outcome_kind"),
+        CheckConstraint("evidence IN ('chip', 'manual')", name="evidence_kind"),
     )
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     station_id: Mapped[str] = mapped_column(String(64))
@@ -123,6 +140,8 @@ class RecordRow(Base):
     payload_sha256: Mapped[str] = mapped_column(String(64))
     photo_sha256: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(12))
+    evidence: Mapped[str] = mapped_column(String(8), default="chip")
+    approved_by: Mapped[str | None] = mapped_column(String(64))  # manual evidence: the administrator
     code: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
     fields: Mapped[str | None] = mapped_column(String(256))  # comma-separated, ID_MISMATCH
@@ -133,7 +152,7 @@ class RecordRow(Base):
     captured_at: Mapped[str] = mapped_column(String(40))
     received_at: Mapped[str] = mapped_column(String(40))
     clock_offset_s: Mapped[float | None] = mapped_column(Float)
-    ledger_seq: Mapped[int] = mapped_column(BigInteger)
+    ledger_seq: Mapped[int | None] = mapped_column(BigInteger)  # None while held for review
     record_json: Mapped[str] = mapped_column(Text)  # canonical JSON as received
 
 
@@ -199,8 +218,11 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
-        self.backend = make_url(self.url).get_backend_name()
+        parsed = make_url(self.url)
+        self.backend = parsed.get_backend_name()
         self.is_sqlite = self.backend == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            _private_file(parsed.database)
         self.writer = _make_engine(self.url, immediate=True)
         self.reader = _make_engine(self.url, immediate=False) if self.is_sqlite else self.writer
         self._write = sessionmaker(self.writer, expire_on_commit=False)
@@ -223,6 +245,15 @@ class Database:
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
+
+
+def _private_file(path: str) -> None:
+    """Create the SQLite file 0600 (its -wal and -shm files take the same mode) or tighten an existing one."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def get_meta(session: Session, key: str) -> str | None:

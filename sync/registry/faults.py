@@ -1,22 +1,28 @@
-"""Fault hooks for the fault-injection tests (docs/sync-protocol.md §11.1), off unless configured.
+"""Fault hooks for the fault-injection tests (sync-protocol.md §4.1): an injected collaborator.
 
-Nothing here reacts to request headers: faults come only from the registry's configuration
-(``Faults.from_config`` of a JSON object given to ``serve --faults`` or to ``Settings``). Counters say
-how many times a hook fires (-1: every time); they are thread-safe, so a test can arm "fail once".
+The push path calls a handful of named hook points on the object it was given (``create_app(...,
+faults=...)``). Production passes ``NO_FAULTS``, whose hooks do nothing, so the code paths read
+straight; the tests pass a ``Faults`` armed from configuration (``Faults.from_config`` of a JSON object
+given to ``serve --faults``). Nothing here reacts to request headers. Counters say how many times a
+hook fires (-1: every time); they are thread-safe, so a test can arm "fail once".
 
-- ``fail_before_commit``: the first record's transaction raises before COMMIT -> 500, nothing stored.
-- ``fail_after_commit``: the batch's records commit, then the request fails -> 500.
-- ``drop_after_commit``: the records commit, then the connection is aborted without a response.
-- ``hold_batch_s``: after claiming the Idempotency-Key, wait (up to this long, or until ``release()``),
-  so a concurrent retry of the same key sees 409.
-- ``slow_response_bps``: the batch response body trickles at this many bytes per second.
-- ``retry_after_s`` (+ ``retry_after_status`` 429|503, ``retry_after_count``): refuse batches with it.
-- ``abort_after_allocation`` (probability, with ``seed``): roll a record's transaction back after its
-  serial was allocated; the record is answered ``retry BUSY`` (the gapless-serial test, S10 of §11.2).
+Hook points, in the order a batch meets them:
+
+- ``before_intake``: ``retry_after_s`` (+ ``retry_after_status`` 429|503, ``retry_after_count``)
+  refuses the batch with Retry-After before anything is stored.
+- ``after_claim``: ``hold_batch_s`` waits (up to this long, or until ``release()``) after the
+  Idempotency-Key was claimed, so a concurrent retry of the same key sees 409.
+- ``after_serial_allocated``: ``abort_after_allocation`` (probability, with ``seed``) rolls the record's
+  transaction back after its serial was allocated; the record is answered ``retry BUSY`` (§3.1).
+- ``before_commit``: ``fail_before_commit`` makes a record's transaction raise before COMMIT -> 500.
+- ``after_commit``: ``fail_after_commit`` fails the request after the records committed -> 500.
+- ``after_response_stored``: ``drop_after_commit`` aborts the connection without a response.
+- ``respond``: ``slow_response_bps`` trickles the batch response body at this many bytes per second.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import threading
@@ -24,13 +30,53 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from starlette.responses import Response, StreamingResponse
+
+from sync.registry.errors import ApiError
+
+TRANSPORT_EXTENSION = "registry.transport"  # the connection's transport, for drop_after_commit
+
 
 class InjectedFault(Exception):
-    """Raised by a fault hook; never seen outside fault tests."""
+    """Raised by a fault hook inside a record's transaction (rolled back, answered ``retry``)."""
+
+
+class FailBeforeCommit(Exception):
+    """The ``fail_before_commit`` hook fired (propagates to a 500)."""
+
+
+class NoFaults:
+    """The production collaborator: every hook point does nothing."""
+
+    active = False
+
+    def before_intake(self) -> None:
+        pass
+
+    def after_claim(self) -> None:
+        pass
+
+    def after_serial_allocated(self) -> None:
+        pass
+
+    def before_commit(self) -> None:
+        pass
+
+    def after_commit(self) -> None:
+        pass
+
+    def after_response_stored(self, scope: dict) -> None:
+        pass
+
+    def respond(self, payload: bytes) -> Response | None:
+        return None
+
+
+NO_FAULTS = NoFaults()
 
 
 @dataclass
-class Faults:
+class Faults(NoFaults):
     fail_before_commit: int = 0
     fail_after_commit: int = 0
     drop_after_commit: int = 0
@@ -60,7 +106,7 @@ class Faults:
         return cls(**config)
 
     @property
-    def active(self) -> bool:
+    def active(self) -> bool:  # type: ignore[override]
         return any(
             (
                 self.fail_before_commit,
@@ -83,27 +129,66 @@ class Faults:
                 setattr(self, name, left - 1)
             return True
 
-    def take_retry_after(self) -> int | None:
+    def release(self) -> None:
+        self._released.set()
+
+    # ---------------------------------------------------------------- hook points
+
+    def before_intake(self) -> None:
         if self.retry_after_s is None:
-            return None
+            return
         with self._lock:
             if self.retry_after_count == 0:
-                return None
+                return
             if self.retry_after_count > 0:
                 self.retry_after_count -= 1
-            return self.retry_after_s
+        raise ApiError(
+            self.retry_after_status,
+            "RETRY_LATER",
+            "the registry asks to wait",
+            retry_after_s=self.retry_after_s,
+        )
 
-    def abort_now(self) -> bool:
-        if not self.abort_after_allocation:
-            return False
-        with self._lock:
-            if self._rng is None:
-                self._rng = random.Random(self.seed)
-            return self._rng.random() < self.abort_after_allocation
-
-    def hold(self) -> None:
+    def after_claim(self) -> None:
         if self.hold_batch_s > 0:
             self._released.wait(self.hold_batch_s)
 
-    def release(self) -> None:
-        self._released.set()
+    def after_serial_allocated(self) -> None:
+        if not self.abort_after_allocation:
+            return
+        with self._lock:
+            if self._rng is None:
+                self._rng = random.Random(self.seed)
+            fire = self._rng.random() < self.abort_after_allocation
+        if fire:
+            raise InjectedFault("abort after allocation")
+
+    def before_commit(self) -> None:
+        if self.take("fail_before_commit"):
+            raise FailBeforeCommit("fault hook fail_before_commit")
+
+    def after_commit(self) -> None:
+        if self.take("fail_after_commit"):
+            raise ApiError(500, "INJECTED_FAULT", "fault hook fail_after_commit")
+
+    def after_response_stored(self, scope: dict) -> None:
+        if self.take("drop_after_commit"):
+            transport = scope.get("extensions", {}).get(TRANSPORT_EXTENSION)
+            if transport is not None:
+                transport.abort()
+            raise ApiError(500, "INJECTED_FAULT", "fault hook drop_after_commit")
+
+    def respond(self, payload: bytes) -> Response | None:
+        if self.slow_response_bps <= 0:
+            return None
+        return StreamingResponse(
+            _trickle(payload, self.slow_response_bps),
+            media_type="application/json",
+            headers={"Content-Length": str(len(payload))},
+        )
+
+
+async def _trickle(body: bytes, bytes_per_s: float):
+    for index in range(len(body)):
+        yield body[index : index + 1]
+        await asyncio.sleep(1.0 / bytes_per_s)

@@ -2,10 +2,17 @@
 
 Per record, in this order: a stored outcome for the ``record_id`` answers ``duplicate`` (or the stored
 rejection), a different hash ``conflict``; the photo must be in the blob store and verify (else
-``retry``); then, inside one write transaction: the student is approved in the station's county, the
-chip agrees with the pre-registration, the capture beat the deadline, the ID number holds no
-registration this season -- each failure is a stored rejection -- and only then the student's feed row
-changes and, last, the county's serial counter row is advanced and the registration number written.
+``retry``). Then the evidence is examined before any transaction: the chip block as the registry
+parses it (``evidence``), the photo's real JPEG header against its declaration and the profiles
+(``photos``), and the capture time's plausibility. Inside one write transaction: the student is
+approved in the station's county, the card (as the block says) agrees with the pre-registration, the
+capture beat the deadline, the photo stands for no other student, the ID number holds no registration
+this season -- each failure is a stored rejection -- and only then the student's feed row changes and,
+last, the county's serial counter row is advanced and the registration number written.
+
+Records with manual evidence are registered flagged (``records.evidence = 'manual'``, the approving
+administrator kept) or, under ``manual_evidence = review``, held without a number or ledger position
+and answered ``retry REVIEW_PENDING`` until the league office decides (``review``).
 
 A replay of a finished batch is answered by running the records again (each resolves to its stored
 outcome: ``duplicate`` for accepted ones), not by replaying a cached body, so lost responses show up as
@@ -15,10 +22,9 @@ its key so the retry can run.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -28,21 +34,22 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from sync.protocol import idnumber, regno
-from sync.protocol.canonical import canonical_json, payload_sha256, sha256_hex
+from sync.protocol import idnumber, regno, strictjson
+from sync.protocol.canonical import CanonicalJsonError, canonical_json, payload_sha256, sha256_hex
+from sync.protocol.card import ChipData
 from sync.protocol.wire import BatchEnvelope, BatchResponse, Record, RecordResult
+from sync.registry import evidence, photos
+from sync.registry.config import BEIJING
 from sync.registry.core import Registry
 from sync.registry.db import BatchRow, RecordRow, RegCounter, Station, Student, iso, utc_now
 from sync.registry.errors import ApiError
-from sync.registry.faults import InjectedFault
+from sync.registry.evidence import Rejection
+from sync.registry.faults import NO_FAULTS, InjectedFault, NoFaults
 from sync.registry.feed import bump_feed
 from sync.registry.pki import StationIdentity
 
 log = logging.getLogger("sync.registry.intake")
-
-
-class FailBeforeCommit(Exception):
-    """The ``fail_before_commit`` hook fired (propagates to a 500)."""
+REVIEW_RETRY_S = 3600
 
 
 @dataclass
@@ -57,9 +64,9 @@ def parse_envelope(
 ) -> IncomingBatch:
     """Validate the JSON part against the path, the certificate, the key and the season."""
     try:
-        raw = json.loads(batch_json)
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "MALFORMED_BATCH", "the batch part is not JSON") from None
+        raw = strictjson.loads(batch_json)
+    except strictjson.StrictJsonError as error:
+        raise ApiError(400, "MALFORMED_BATCH", f"the batch part: {error}") from None
     try:
         envelope = BatchEnvelope.model_validate(raw)
     except ValidationError as error:
@@ -76,15 +83,21 @@ def parse_envelope(
     if envelope.season != season:
         raise ApiError(403, "WRONG_SEASON", f"this registry takes entry year {season}")
     seen: set[str] = set()
-    for record, raw_record in zip(envelope.records, raw["records"], strict=True):
-        if record.county != identity.county:
-            raise ApiError(403, "WRONG_COUNTY", "a record names a county other than the station's")
-        if record.record_id in seen:
-            raise ApiError(400, "DUPLICATE_RECORD_IN_BATCH", f"record {record.record_id} appears twice")
-        seen.add(record.record_id)
-        if payload_sha256(raw_record) != record.payload_sha256:
-            raise ApiError(400, "PAYLOAD_HASH_INVALID", f"record {record.record_id}: payload_sha256 differs")
-    return IncomingBatch(envelope, list(raw["records"]), sha256_hex(canonical_json(raw)))
+    try:
+        for record, raw_record in zip(envelope.records, raw["records"], strict=True):
+            if record.county != identity.county:
+                raise ApiError(403, "WRONG_COUNTY", "a record names a county other than the station's")
+            if record.record_id in seen:
+                raise ApiError(400, "DUPLICATE_RECORD_IN_BATCH", f"record {record.record_id} appears twice")
+            seen.add(record.record_id)
+            if payload_sha256(raw_record) != record.payload_sha256:
+                raise ApiError(
+                    400, "PAYLOAD_HASH_INVALID", f"record {record.record_id}: payload_sha256 differs"
+                )
+        body_sha256 = sha256_hex(canonical_json(raw))
+    except CanonicalJsonError as error:  # a number canonical JSON cannot represent exactly
+        raise ApiError(400, "MALFORMED_BATCH", f"the batch part: {error}") from None
+    return IncomingBatch(envelope, list(raw["records"]), body_sha256)
 
 
 # ---------------------------------------------------------------- Idempotency-Key claim
@@ -152,17 +165,26 @@ def store_photos(registry: Registry, parts: dict[str, bytes]) -> set[str]:
 
 
 def process(
-    registry: Registry, identity: StationIdentity, incoming: IncomingBatch, mismatched: set[str]
+    registry: Registry,
+    identity: StationIdentity,
+    incoming: IncomingBatch,
+    mismatched: set[str],
+    faults: NoFaults = NO_FAULTS,
 ) -> BatchResponse:
     received_at = utc_now()
     results = [
-        decide(registry, identity, incoming.envelope, record, raw, mismatched, received_at)
+        decide(registry, identity, incoming.envelope, record, raw, mismatched, received_at, faults)
         for record, raw in zip(incoming.envelope.records, incoming.raw_records, strict=True)
     ]
+    tally = Counter(r.code or r.status for r in results)
+    log.info(
+        "batch from %s: %s", identity.station_id, ", ".join(f"{k} {v}" for k, v in sorted(tally.items()))
+    )
     return BatchResponse(batch_id=incoming.envelope.batch_id, server_time=utc_now(), results=results)
 
 
-def stored_result(row: RecordRow, *, replay: bool) -> RecordResult:
+def stored_result(row, *, replay: bool) -> RecordResult:  # type: ignore[no-untyped-def]
+    manual = "manual" if row.evidence == "manual" else None
     if row.outcome == "registered":
         return RecordResult(
             record_id=row.record_id,
@@ -171,6 +193,17 @@ def stored_result(row: RecordRow, *, replay: bool) -> RecordResult:
             payload_sha256=row.payload_sha256,
             photo_sha256=row.photo_sha256,
             accepted_at=datetime.fromisoformat(row.received_at),
+            evidence=manual,
+        )
+    if row.outcome == "held":
+        return RecordResult(
+            record_id=row.record_id,
+            status="retry",
+            code="REVIEW_PENDING",
+            detail="received; the league office reviews records without chip evidence before numbering",
+            retry_after_s=REVIEW_RETRY_S,
+            payload_sha256=row.payload_sha256,
+            evidence=manual,
         )
     return RecordResult(
         record_id=row.record_id,
@@ -182,10 +215,11 @@ def stored_result(row: RecordRow, *, replay: bool) -> RecordResult:
         fields=row.fields.split(",") if row.fields else None,
         holder_school_code=row.holder_school_code,
         holder_school_name=row.holder_school_name,
+        evidence=manual,
     )
 
 
-def _known(row: RecordRow, record: Record, station_id: str) -> RecordResult:
+def _known(row, record: Record, station_id: str) -> RecordResult:  # type: ignore[no-untyped-def]
     if row.station_id != station_id:
         return RecordResult(
             record_id=record.record_id,
@@ -210,6 +244,47 @@ def _retry(record: Record, code: str, detail: str) -> RecordResult:
     return RecordResult(record_id=record.record_id, status="retry", code=code, detail=detail, retry_after_s=0)
 
 
+def examine(
+    registry: Registry, envelope: BatchEnvelope, record: Record, photo: bytes, received_at: datetime
+) -> tuple[ChipData | None, Rejection | None]:
+    """The checks that need no database: chip evidence, the photo, the capture time's plausibility."""
+    settings = registry.settings
+    card = evidence.examine(record, settings.card_types)
+    if isinstance(card, Rejection):
+        return None, card
+    if card is not None:
+        rejection = evidence.check_validity(card, record.captured_at.astimezone(BEIJING).date())
+        if rejection is not None:
+            return card, rejection
+    rejection = photos.check_photo(record, photo, photos.accepted_profiles(settings.photo_profiles))
+    if rejection is not None:
+        return card, rejection
+    return card, implausible_time(registry, envelope, record, received_at)
+
+
+def implausible_time(
+    registry: Registry, envelope: BatchEnvelope, record: Record, received_at: datetime
+) -> Rejection | None:
+    """Refuse a capture dated before the season opened or later than the registry's clock allows.
+
+    The station's clock may be wrong; its error shows as ``client_time`` (batch formation, on the
+    station's clock) minus the receipt time. Up to ``max_clock_offset_s`` of it is taken off the
+    capture time first, so an honest station with a wrong clock always passes.
+    """
+    settings = registry.settings
+    limit = settings.max_clock_offset_s
+    offset = (envelope.client_time - received_at).total_seconds()
+    corrected = record.captured_at - timedelta(seconds=max(-limit, min(limit, offset)))
+    if corrected < settings.season_start(registry.season):
+        return Rejection("CAPTURE_TIME_IMPLAUSIBLE", "captured before the registration season opened")
+    if corrected > received_at + timedelta(seconds=settings.capture_skew_s):
+        return Rejection(
+            "CAPTURE_TIME_IMPLAUSIBLE",
+            f"captured later than the registry's clock plus {settings.capture_skew_s:.0f} s",
+        )
+    return None
+
+
 def decide(
     registry: Registry,
     identity: StationIdentity,
@@ -218,20 +293,23 @@ def decide(
     raw: dict,
     mismatched: set[str],
     received_at: datetime,
+    faults: NoFaults,
 ) -> RecordResult:
     with registry.db.read() as session:
         row = session.get(RecordRow, record.record_id)
         if row is not None:
             return _known(row, record, identity.station_id)
-    photo = record.photo
-    if not registry.blobs.verify(photo.sha256, photo.bytes):
-        if photo.sha256 in mismatched:
+    photo = registry.blobs.read_verified(record.photo.sha256, record.photo.bytes)
+    if photo is None:
+        if record.photo.sha256 in mismatched:
             return _retry(record, "BLOB_HASH_MISMATCH", "the photo part did not hash to its name; resend it")
         return _retry(record, "BLOB_MISSING", "the photo is not on the registry; send its part")
+    card, early = examine(registry, envelope, record, photo, received_at)
+    context = _Context(registry, identity, envelope, record, raw, received_at, card, early, faults)
     for _attempt in range(4):
         try:
             with registry.db.write() as session:
-                return _decide_in_transaction(registry, session, identity, envelope, record, raw, received_at)
+                return _decide_in_transaction(context, session)
         except IntegrityError as error:
             if "serial_range" in str(error.orig):
                 return RecordResult(
@@ -250,51 +328,37 @@ def decide(
     return _retry(record, "BUSY", "the registry is busy; try again")
 
 
-def _norm(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split())
-
-
-def _differences(record: Record, student: Student) -> list[str]:
-    chip = record.chip.parsed
-    differing = []
-    if idnumber.normalize(chip.national_id) != idnumber.normalize(student.national_id):
-        differing.append("national_id")
-    if _norm(chip.name) != _norm(student.name):
-        differing.append("name")
-    if chip.sex is not None and chip.sex != student.sex:
-        differing.append("sex")
-    if chip.nation is not None and chip.nation != student.nation:
-        differing.append("nation")
-    if chip.birth_date is not None and chip.birth_date.isoformat() != student.birth_date:
-        differing.append("birth_date")
-    return differing
+@dataclass(frozen=True)
+class _Context:
+    registry: Registry
+    identity: StationIdentity
+    envelope: BatchEnvelope
+    record: Record
+    raw: dict
+    received_at: datetime
+    card: ChipData | None  # the card as the chip block says (None: manual evidence without a block)
+    early: Rejection | None  # a refusal found before the transaction
+    faults: NoFaults
 
 
 _RECORDS = RecordRow.__table__
 _STUDENTS = Student.__table__
 
 
-def _decide_in_transaction(
-    registry: Registry,
-    session: Session,
-    identity: StationIdentity,
-    envelope: BatchEnvelope,
-    record: Record,
-    raw: dict,
-    received_at: datetime,
-) -> RecordResult:
+def _decide_in_transaction(ctx: _Context, session: Session) -> RecordResult:
     # Core statements on the session's connection: this is the hot path, and the ORM unit of work
     # would double its cost without adding anything here.
     conn = session.connection()
+    record, registry = ctx.record, ctx.registry
     row = conn.execute(select(_RECORDS).where(_RECORDS.c.record_id == record.record_id)).first()
     if row is not None:
-        return _known(row, record, identity.station_id)
+        return _known(row, record, ctx.identity.station_id)
     season = registry.season
     student = conn.execute(select(_STUDENTS).where(_STUDENTS.c.student_id == record.student_id)).first()
-    national_id = idnumber.normalize(record.chip.parsed.national_id)
+    national_id = _national_id(ctx, student)
 
     def store(outcome: str, **values) -> SimpleNamespace:
-        new = _new_row(conn, identity, envelope, record, raw, received_at, season, national_id)
+        new = _new_row(conn, ctx, season, national_id, in_ledger=outcome != "held")
         new.update(outcome=outcome, **values)
         conn.execute(insert(_RECORDS).values(**new))
         return SimpleNamespace(**{c.name: None for c in _RECORDS.columns} | new)
@@ -302,7 +366,9 @@ def _decide_in_transaction(
     def reject(code: str, detail: str, **extra) -> RecordResult:
         return stored_result(store("rejected", code=code, detail=detail, **extra), replay=False)
 
-    if student is None or student.county != identity.county or student.season != season:
+    if ctx.early is not None:
+        return reject(ctx.early.code, ctx.early.detail, fields=",".join(ctx.early.fields) or None)
+    if student is None or student.county != ctx.identity.county or student.season != season:
         return reject("NOT_APPROVED", "no approved pre-registration for this student in this county")
     if student.status in ("withdrawn", "transferred", "suspended"):
         return reject("WITHDRAWN", f"the student is {student.status}")
@@ -310,14 +376,28 @@ def _decide_in_transaction(
         return reject("CAPTURED_AT_ZHONGKAO", "photo and ID card were taken at 中考; no capture needed")
     if student.status == "pending":
         return reject("NOT_APPROVED", "the class teacher has not approved the pre-registration")
-    differing = _differences(record, student)
-    if differing:
-        return reject("ID_MISMATCH", "chip data differ from the pre-registration", fields=",".join(differing))
+    if ctx.card is not None:
+        differing = evidence.identity_differences(ctx.card, _pre_registered(student))
+        if differing:
+            return reject(
+                "ID_MISMATCH", "the chip block differs from the pre-registration", fields=",".join(differing)
+            )
     deadline_end = registry.settings.deadline_end(season)
     if record.captured_at >= deadline_end:
         return reject("DEADLINE_PASSED", f"captured after the deadline ({deadline_end.isoformat()})")
-    if received_at >= deadline_end + timedelta(days=registry.settings.grace_days):
+    if ctx.received_at >= deadline_end + timedelta(days=registry.settings.grace_days):
         return reject("DEADLINE_PASSED", "arrived after the late-arrival grace period")
+    reused = conn.execute(
+        select(_RECORDS.c.record_id)
+        .where(
+            _RECORDS.c.photo_sha256 == record.photo.sha256,
+            _RECORDS.c.student_id != record.student_id,
+            _RECORDS.c.outcome.in_(("registered", "held")),
+        )
+        .limit(1)
+    ).first()
+    if reused is not None:
+        return reject("PHOTO_REUSED", "this photo already stands for another student's registration")
     holder = conn.execute(
         select(_RECORDS.c.student_id).where(
             _RECORDS.c.season == season,
@@ -337,9 +417,28 @@ def _decide_in_transaction(
             holder_school_code=school.school_code,
             holder_school_name=school.school_name,
         )
+    manual = record.evidence == "manual"
+    flags = {"evidence": record.evidence}
+    if manual:
+        flags["approved_by"] = record.manual_approval.approved_by  # type: ignore[union-attr]
+        if registry.settings.manual_evidence == "review":
+            return stored_result(store("held", **flags), replay=False)
 
     # Accept: claim the ID number, move the student in the feed, then take the serial LAST.
-    new = store("registered")
+    new = store("registered", **flags)
+    new.serial, new.reg_no = register(session, student, season, ctx.identity.county, ctx.faults)
+    conn.execute(
+        update(_RECORDS)
+        .where(_RECORDS.c.record_id == record.record_id)
+        .values(serial=new.serial, reg_no=new.reg_no)
+    )
+    ctx.faults.before_commit()
+    return stored_result(new, replay=False)
+
+
+def register(session: Session, student, season: int, county: str, faults: NoFaults) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """Move the student in the feed, then take the county's next serial (last: the hot row's lock is short)."""
+    conn = session.connection()
     feed_seq = bump_feed(session, student.county)
     conn.execute(
         update(_STUDENTS)
@@ -348,52 +447,55 @@ def _decide_in_transaction(
     )
     serial = conn.execute(
         update(RegCounter.__table__)
-        .where(RegCounter.season == season, RegCounter.county == identity.county)
+        .where(RegCounter.season == season, RegCounter.county == county)
         .values(last_serial=RegCounter.last_serial + 1)
         .returning(RegCounter.last_serial)
     ).scalar_one()
-    if registry.faults.abort_now():
-        raise InjectedFault("abort after allocation")
-    new.serial = serial
-    new.reg_no = regno.build(season, identity.county, serial)
-    conn.execute(
-        update(_RECORDS)
-        .where(_RECORDS.c.record_id == record.record_id)
-        .values(serial=serial, reg_no=new.reg_no)
+    faults.after_serial_allocated()
+    return serial, regno.build(season, county, serial)
+
+
+def _pre_registered(student) -> evidence.PreRegistered:  # type: ignore[no-untyped-def]
+    return evidence.PreRegistered(
+        student.national_id, student.name, student.sex, student.nation, student.birth_date
     )
-    if registry.faults.take("fail_before_commit"):
-        raise FailBeforeCommit("fault hook fail_before_commit")
-    return stored_result(new, replay=False)
 
 
-def _new_row(
-    conn,
-    identity: StationIdentity,
-    envelope: BatchEnvelope,
-    record: Record,
-    raw: dict,
-    received_at: datetime,
-    season: int,
-    national_id: str,
-) -> dict:
-    ledger_seq = conn.execute(
+def _national_id(ctx: _Context, student) -> str:  # type: ignore[no-untyped-def]
+    """The ID number a record stands for: the chip block's; without one, the pre-registration's."""
+    if ctx.card is not None:
+        return idnumber.normalize(ctx.card.id_number)
+    if ctx.record.chip is None and student is not None:
+        return idnumber.normalize(student.national_id)
+    if ctx.record.chip is not None:  # a block that failed its checks: kept as the station claimed it
+        return idnumber.normalize(ctx.record.chip.parsed.national_id)
+    return ""
+
+
+def next_ledger_seq(conn, station_id: str) -> int:  # type: ignore[no-untyped-def]
+    return conn.execute(
         update(Station.__table__)
-        .where(Station.station_id == identity.station_id)
+        .where(Station.station_id == station_id)
         .values(ledger_seq=Station.ledger_seq + 1)
         .returning(Station.ledger_seq)
     ).scalar_one()
+
+
+def _new_row(conn, ctx: _Context, season: int, national_id: str, *, in_ledger: bool) -> dict:  # type: ignore[no-untyped-def]
+    record = ctx.record
     return {
         "record_id": record.record_id,
-        "station_id": identity.station_id,
+        "station_id": ctx.identity.station_id,
         "season": season,
-        "county": identity.county,
+        "county": ctx.identity.county,
         "student_id": record.student_id,
         "national_id": national_id,
         "payload_sha256": record.payload_sha256,
         "photo_sha256": record.photo.sha256,
         "captured_at": iso(record.captured_at),
-        "received_at": iso(received_at),
-        "clock_offset_s": envelope.clock_offset_s,
-        "ledger_seq": ledger_seq,
-        "record_json": canonical_json(raw).decode("utf-8"),
+        "received_at": iso(ctx.received_at),
+        "clock_offset_s": ctx.envelope.clock_offset_s,
+        "ledger_seq": next_ledger_seq(conn, ctx.identity.station_id) if in_ledger else None,
+        "record_json": canonical_json(ctx.raw).decode("utf-8"),
+        "evidence": record.evidence,
     }

@@ -32,13 +32,21 @@ def boundary_of(content_type: str | None) -> bytes:
     return boundary
 
 
-def parse(body: bytes, content_type: str | None) -> list[Part]:
-    """The parts in order; 400 MALFORMED_BATCH for a body that is not well-formed multipart."""
+class _TooManyParts(Exception):
+    pass
+
+
+def parse(body: bytes, content_type: str | None, *, max_parts: int) -> list[Part]:
+    """The parts in order; 400 MALFORMED_BATCH for a body that is not well-formed multipart or has
+    more than ``max_parts`` parts (the parser stops at the first part too many)."""
     boundary = boundary_of(content_type)
     parts: list[Part] = []
-    state: dict = {"field": b"", "value": b"", "headers": {}, "current": None}
+    state: dict = {"field": b"", "value": b"", "headers": {}, "current": None, "begun": 0}
 
     def on_part_begin() -> None:
+        state["begun"] += 1
+        if state["begun"] > max_parts:
+            raise _TooManyParts
         state["headers"] = {}
         state["current"] = None
 
@@ -80,6 +88,8 @@ def parse(body: bytes, content_type: str | None) -> list[Part]:
     try:
         parser.write(body)
         parser.finalize()
+    except _TooManyParts:
+        raise ApiError(400, "MALFORMED_BATCH", f"at most {max_parts} parts per batch") from None
     except (MultipartParseError, ValueError, IndexError) as error:
         raise ApiError(
             400, "MALFORMED_BATCH", f"the body is not well-formed multipart ({type(error).__name__})"

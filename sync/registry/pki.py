@@ -1,16 +1,22 @@
 """The registry's private PKI: its CA, its server certificate and the station client certificates.
 
 Layout of a TLS directory: ``ca.pem``/``ca.key`` (the CA), ``server.pem``/``server.key`` (for
-``localhost`` and ``127.0.0.1``), and one ``<station_id>.pem``/``<station_id>.key`` per station. A
-station certificate names its station in a URI SAN ``urn:station:<county>:<station_id>`` (and in the
-CN), carries the clientAuth usage, and is what the registry maps to the caller's station and county.
+``localhost`` and ``127.0.0.1``), one ``<station_id>.pem``/``<station_id>.key`` per station,
+``issued.jsonl`` (every station certificate ever issued here or by renewal: serial, station, county,
+expiry) and ``crl.pem`` (the revoked serials, signed by the CA; ``revocation.py``). A station
+certificate names its station in a URI SAN ``urn:station:<county>:<station_id>`` (and in the CN),
+carries the clientAuth usage, and is what the registry maps to the caller's station and county.
+Station certificates are short-lived (``STATION_CERT_DAYS``) and renewed by the station before they
+expire (``POST /v1/stations/{id}/renew``), so a lost station is shut out by revocation and by time.
 Keys are EC P-256, written unencrypted with mode 0600 (``requests`` needs an unencrypted key).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import ipaddress
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -26,6 +32,7 @@ from sync.protocol import codes
 from sync.protocol.wire import STATION_ID_RE
 
 URN_PREFIX = "urn:station:"
+STATION_CERT_DAYS = 90
 _URN_RE = re.compile(r"^urn:station:(15[0-9]{4}):([A-Za-z0-9][A-Za-z0-9._-]{0,63})$")
 
 
@@ -40,6 +47,7 @@ class PkiError(Exception):
 class StationIdentity:
     station_id: str
     county: str
+    serial: str = ""  # the presenting certificate's serial number, lower-case hex
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,54 @@ class TlsPaths:
 
     def station_key(self, station_id: str) -> Path:
         return self.root / f"{check_station_id(station_id)}.key"
+
+    @property
+    def crl(self) -> Path:
+        return self.root / "crl.pem"
+
+    @property
+    def index(self) -> Path:
+        return self.root / "issued.jsonl"
+
+
+def serial_hex(serial: int) -> str:
+    return format(serial, "x")
+
+
+@dataclass(frozen=True)
+class Issued:
+    """One line of ``issued.jsonl``."""
+
+    serial: str
+    station_id: str
+    county: str
+    not_after: str
+    issued_at: str
+
+
+def record_issued(paths: TlsPaths, cert: x509.Certificate, identity: StationIdentity) -> None:
+    """Append to the issuance index under an exclusive lock (the CLI and serving nodes share it)."""
+    line = json.dumps(
+        {
+            "serial": serial_hex(cert.serial_number),
+            "station_id": identity.station_id,
+            "county": identity.county,
+            "not_after": cert.not_valid_after_utc.isoformat(),
+            "issued_at": _now().isoformat(),
+        }
+    )
+    fd = os.open(paths.index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write(line + "\n")
+
+
+def issued(paths: TlsPaths) -> list[Issued]:
+    if not paths.index.exists():
+        return []
+    with paths.index.open(encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        return [Issued(**json.loads(line)) for line in handle if line.strip()]
 
 
 def check_station_id(station_id: str) -> str:
@@ -133,15 +189,16 @@ def issue(
     *,
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
+    public_key=None,  # type: ignore[no-untyped-def]
 ):
-    """A leaf certificate and its new key, signed by the CA."""
-    key = _new_key()
+    """A leaf certificate signed by the CA, and its new key (None when ``public_key`` was given)."""
+    key = _new_key() if public_key is None else None
     now = _now()
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
         .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
+        .public_key(public_key if public_key is not None else key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before or now - dt.timedelta(minutes=5))
         .not_valid_after(not_after or now + dt.timedelta(days=400))
@@ -165,9 +222,11 @@ def load_ca(paths: TlsPaths):
 
 
 def init_pki(root: Path) -> list[Path]:
-    """Create the CA and the server certificate if missing; returns the files written."""
+    """Create the CA, the server certificate and an empty CRL if missing; returns the files written."""
+    from sync.registry.revocation import write_crl
+
     paths = TlsPaths(Path(root))
-    paths.root.mkdir(parents=True, exist_ok=True)
+    paths.root.mkdir(mode=0o700, parents=True, exist_ok=True)
     written: list[Path] = []
     if not paths.ca_cert.exists():
         ca_cert, ca_key = make_ca()
@@ -181,6 +240,9 @@ def init_pki(root: Path) -> list[Path]:
         _write_key(paths.server_key, key)
         _write_cert(paths.server_cert, cert)
         written += [paths.server_cert, paths.server_key]
+    if not paths.crl.exists():
+        write_crl(paths, {})
+        written.append(paths.crl)
     return written
 
 
@@ -191,25 +253,43 @@ def issue_station(
     *,
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
+    days: int = STATION_CERT_DAYS,
 ) -> tuple[Path, Path]:
-    """Write ``<station_id>.pem``/``.key`` signed by the CA in ``root``."""
+    """Write ``<station_id>.pem``/``.key`` signed by the CA in ``root`` (valid ``days`` unless given)."""
     paths = TlsPaths(Path(root))
     check_county(county)
     check_station_id(station_id)
     ca_cert, ca_key = load_ca(paths)
-    sans = [x509.UniformResourceIdentifier(f"{URN_PREFIX}{county}:{station_id}")]
     cert, key = issue(
         ca_cert,
         ca_key,
         station_id,
-        sans,
+        [x509.UniformResourceIdentifier(f"{URN_PREFIX}{county}:{station_id}")],
         ExtendedKeyUsageOID.CLIENT_AUTH,
         not_before=not_before,
-        not_after=not_after,
+        not_after=not_after or _now() + dt.timedelta(days=days),
     )
+    record_issued(paths, cert, StationIdentity(station_id, county))
     _write_key(paths.station_key(station_id), key)
     _write_cert(paths.station_cert(station_id), cert)
     return paths.station_cert(station_id), paths.station_key(station_id)
+
+
+def issue_for_key(root: Path, identity: StationIdentity, public_key, days: int) -> x509.Certificate:  # type: ignore[no-untyped-def]
+    """A renewal: a certificate naming ``identity`` for a key the station generated (from its CSR)."""
+    paths = TlsPaths(Path(root))
+    ca_cert, ca_key = load_ca(paths)
+    cert, _ = issue(
+        ca_cert,
+        ca_key,
+        identity.station_id,
+        [x509.UniformResourceIdentifier(f"{URN_PREFIX}{identity.county}:{identity.station_id}")],
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+        not_after=_now() + dt.timedelta(days=days),
+        public_key=public_key,
+    )
+    record_issued(paths, cert, identity)
+    return cert
 
 
 @lru_cache(maxsize=1024)
@@ -223,7 +303,9 @@ def identity_from_pem(pem: str) -> StationIdentity | None:
     for uri in sans.get_values_for_type(x509.UniformResourceIdentifier):
         match = _URN_RE.match(uri)
         if match:
-            return StationIdentity(station_id=match.group(2), county=match.group(1))
+            return StationIdentity(
+                station_id=match.group(2), county=match.group(1), serial=serial_hex(cert.serial_number)
+            )
     return None
 
 

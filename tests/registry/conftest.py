@@ -20,7 +20,6 @@ from sync.registry.app import create_app
 from sync.registry.config import Settings
 from sync.registry.core import Registry, initialise
 from sync.registry.db import Database
-from sync.registry.faults import Faults
 from sync.registry.pki import TlsPaths, init_pki, issue_station
 from sync.registry.seed import seed_county
 from tests.registry.helpers import COUNTY, OTHER_COUNTY, OTHER_STATION, SEASON, STATION, STATION_2
@@ -62,15 +61,14 @@ def db_url(request, tmp_path):
 
 
 @pytest.fixture
-def make_registry(db_url, tmp_path):
+def make_registry(db_url, tmp_path, request):
     opened: list[Registry] = []
 
-    def make(*, students: int = 40, faults: Faults | None = None, **settings) -> Registry:
+    def make(*, students: int = 40, **settings) -> Registry:
         db = Database(db_url)
         initialise(db, SEASON)
-        registry = Registry.open(
-            Settings(db_url=db_url, blob_dir=tmp_path / "blobs", faults=faults or Faults(), **settings), db
-        )
+        settings.setdefault("tls_dir", request.getfixturevalue("tls_dir"))
+        registry = Registry.open(Settings(db_url=db_url, blob_dir=tmp_path / "blobs", **settings), db)
         if students and not opened:
             seed_county(registry, COUNTY, students, SEASON, seed=1)
             seed_county(registry, OTHER_COUNTY, 10, SEASON, seed=1)

@@ -14,7 +14,7 @@ import pytest
 
 from sync.registry.cli import main
 from sync.registry.enrollment import EnrollmentError, read_enrollment
-from tests.registry.helpers import COUNTY, SEASON, fake_jpeg, make_batch, multipart_files
+from tests.registry.helpers import COUNTY, SEASON, make_batch, multipart_files, photo_jpeg
 
 
 def _free_port() -> int:
@@ -30,7 +30,7 @@ def test_commands_set_up_a_working_registry(db_url, tmp_path, capsys):
     assert main(["init", "--db", db_url, "--year", str(SEASON)]) == 0  # idempotent
     assert main(["init", "--db", db_url, "--year", "2027"]) == 1  # the season is fixed
     assert main(["pki", "init", "--dir", str(tls)]) == 0
-    assert {p.name for p in tls.iterdir()} == {"ca.pem", "ca.key", "server.pem", "server.key"}
+    assert {p.name for p in tls.iterdir()} == {"ca.pem", "ca.key", "server.pem", "server.key", "crl.pem"}
     assert main(["pki", "station", "--dir", str(tls), "--county", "150103", "--station", "ST-150103-02"]) == 0
     assert (tls / "ST-150103-02.pem").exists() and (tls / "ST-150103-02.key").stat().st_mode & 0o077 == 0
     assert main(["pki", "station", "--dir", str(tls), "--county", "999999", "--station", "X"]) == 1
@@ -163,7 +163,7 @@ def test_commands_set_up_a_working_registry(db_url, tmp_path, capsys):
                     approved["data"][k] for k in ("national_id", "name", "sex", "nation", "birth_date")
                 )
 
-            photo = fake_jpeg(30_000, seed=9)
+            photo = photo_jpeg(9)
             batch = make_batch(station, [make_record(Row, photo)])
             result = client.post(
                 f"/v1/stations/{station}/batches",

@@ -25,14 +25,14 @@ from tests.registry.helpers import (
     SEASON,
     STATION,
     STATION_2,
-    fake_jpeg,
     make_batch,
     make_record,
+    photo_jpeg,
     students,
 )
 
-PHOTO = fake_jpeg(2_000, seed=3)
 RETRIES: list[str] = []
+FAULTS = Faults(abort_after_allocation=0.2, seed=11)
 
 
 def _push(registry, station_id: str, records: list[dict]) -> dict[str, dict]:
@@ -45,7 +45,7 @@ def _push(registry, station_id: str, records: list[dict]) -> dict[str, dict]:
         batch = make_batch(station_id, pending)
         incoming = intake.parse_envelope(identity, station_id, batch["batch_id"], _json(batch), SEASON)
         intake.claim(registry, incoming)
-        response = intake.process(registry, identity, incoming, set())
+        response = intake.process(registry, identity, incoming, set(), FAULTS)
         intake.finish(registry, batch["batch_id"], response)
         pending = []
         by_id = {r["record_id"]: r for r in records}
@@ -69,12 +69,15 @@ def _json(batch: dict) -> bytes:
 
 def test_concurrent_batches_with_rollbacks_give_unique_gapless_serials(make_registry):
     RETRIES.clear()
-    registry = make_registry(students=120, faults=Faults(abort_after_allocation=0.2, seed=11))
-    registry.blobs.put(sha256_hex(PHOTO), PHOTO)
+    FAULTS.abort_after_allocation, FAULTS._rng = 0.2, None
+    registry = make_registry(students=120)
     people = students(registry.db)
-    records = [make_record(p, PHOTO) for p in people]
+    photos = [photo_jpeg(index) for index in range(len(people))]
+    for photo in photos:
+        registry.blobs.put(sha256_hex(photo), photo)
+    records = [make_record(p, photo) for p, photo in zip(people, photos, strict=True)]
     # The same student twice, from two stations, in different batches: exactly one registration.
-    twins = [make_record(p, PHOTO) for p in people[:10]]
+    twins = [make_record(p, photo) for p, photo in zip(people[:10], photos[:10], strict=True)]
     chunks = [records[i : i + 5] for i in range(0, len(records), 5)]
     jobs = [(STATION if i % 2 else STATION_2, chunk) for i, chunk in enumerate(chunks)]
     jobs += [(STATION_2 if i % 2 else STATION, twins[i : i + 2]) for i in range(0, len(twins), 2)]
@@ -107,7 +110,7 @@ def test_concurrent_batches_with_rollbacks_give_unique_gapless_serials(make_regi
     assert len({row.national_id for row in rows}) == len(rows) == len(people)
 
     # Replays of everything: duplicates carrying the same numbers; nothing new allocated.
-    registry.faults.abort_after_allocation = 0.0
+    FAULTS.abort_after_allocation = 0.0
     by_station = {STATION: [], STATION_2: []}
     for station_id, chunk in jobs:
         by_station[station_id] += chunk

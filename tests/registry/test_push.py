@@ -15,15 +15,16 @@ from tests.registry.helpers import (
     SEASON,
     STATION,
     STATION_2,
-    fake_jpeg,
     make_batch,
     make_record,
     multipart_files,
+    photo_jpeg,
     push,
     students,
 )
 
-PHOTO = fake_jpeg(40_000, seed=7)
+PHOTO = photo_jpeg(7)
+PHOTOS = [photo_jpeg(10 + i) for i in range(6)]  # one photo per student: a photo stands for one person
 
 
 def _results(response) -> list[dict]:
@@ -34,9 +35,9 @@ def _results(response) -> list[dict]:
 
 def test_accept_then_replay_is_duplicate_with_the_same_number(registry, client):
     people = students(registry.db)[:3]
-    records = [make_record(s, PHOTO) for s in people]
+    records = [make_record(s, p) for s, p in zip(people, PHOTOS, strict=False)]
     batch = make_batch(STATION, records)
-    first = _results(push(client, STATION, batch, [PHOTO]))
+    first = _results(push(client, STATION, batch, PHOTOS[:3]))
     assert [r["status"] for r in first] == ["accepted"] * 3
     numbers = [r["reg_no"] for r in first]
     parsed = [regno.parse(n) for n in numbers]
@@ -45,7 +46,7 @@ def test_accept_then_replay_is_duplicate_with_the_same_number(registry, client):
     assert all(r["payload_sha256"] == rec["payload_sha256"] for r, rec in zip(first, records, strict=True))
     assert all(r["photo_sha256"] == rec["photo"]["sha256"] for r, rec in zip(first, records, strict=True))
 
-    again = _results(push(client, STATION, batch, [PHOTO]))  # same key, same body: a lost response
+    again = _results(push(client, STATION, batch, PHOTOS[:3]))  # same key, same body: a lost response
     assert [r["status"] for r in again] == ["duplicate"] * 3
     assert [r["reg_no"] for r in again] == numbers
 
@@ -71,19 +72,19 @@ def test_rejections_name_their_reason_and_are_stored(registry, client):
     approved = students(registry.db)
     pending = students(registry.db, status="pending")[0]
     zhongkao = students(registry.db, status="captured_at_zhongkao")[0]
-    mismatch = make_record(approved[0], PHOTO, chip_overrides={"name": "张三", "birth_date": "2009-01-01"})
+    mismatch = make_record(
+        approved[0], PHOTOS[0], chip_overrides={"name": "张三", "birth_date": "2009-01-01"}
+    )
     records = [
         mismatch,
-        make_record(pending, PHOTO),
-        make_record(zhongkao, PHOTO),
-        make_record(approved[1], PHOTO, captured_at=CAPTURED_AT.replace(month=12, day=1)),
+        make_record(pending, PHOTOS[1]),
+        make_record(zhongkao, PHOTOS[2]),
     ]
-    results = _results(push(client, STATION, make_batch(STATION, records), [PHOTO]))
+    results = _results(push(client, STATION, make_batch(STATION, records), PHOTOS[:3]))
     assert [(r["status"], r["code"]) for r in results] == [
         ("rejected", "ID_MISMATCH"),
         ("rejected", "NOT_APPROVED"),
         ("rejected", "CAPTURED_AT_ZHONGKAO"),
-        ("rejected", "DEADLINE_PASSED"),
     ]
     assert set(results[0]["fields"]) == {"name", "birth_date"}
     assert all(r["final"] for r in results)
@@ -127,6 +128,11 @@ def test_deadline_counts_capture_time_within_the_grace(make_registry, cert_pem):
                 [PHOTO],
             )
         )
+        # The first instant after the last capture day (midnight Beijing time): already in the past.
+        after = registry.settings.deadline_end(SEASON)
+        too_late = make_record(people[1], PHOTOS[1], captured_at=after)
+        late_result = _results(push(client, STATION, make_batch(STATION, [too_late]), [PHOTOS[1]]))[0]
+        assert late_result["code"] == "DEADLINE_PASSED" and "deadline" in late_result["detail"]
     assert ok[0]["status"] == "accepted"
     with TestClient(AsStation(create_app(late), cert_pem(STATION))) as client:
         old = captured - timedelta(days=11)
@@ -134,15 +140,15 @@ def test_deadline_counts_capture_time_within_the_grace(make_registry, cert_pem):
             push(
                 client,
                 STATION,
-                make_batch(STATION, [make_record(people[1], PHOTO, captured_at=old)]),
-                [PHOTO],
+                make_batch(STATION, [make_record(people[2], PHOTOS[2], captured_at=old)]),
+                [PHOTOS[2]],
             )
         )
     assert too_late[0]["code"] == "DEADLINE_PASSED" and "grace" in too_late[0]["detail"]
 
 
 def test_photos_are_content_addressed_and_verified(registry, client):
-    people = students(registry.db)[:2]
+    people = students(registry.db)[:2]  # the same student twice below: one photo may back many records
     record = make_record(people[0], PHOTO)
     missing = _results(push(client, STATION, make_batch(STATION, [record]), []))[0]
     assert (missing["status"], missing["code"]) == ("retry", "BLOB_MISSING")
@@ -161,9 +167,9 @@ def test_photos_are_content_addressed_and_verified(registry, client):
     # Nothing was stored for the record, so the retry of the same key goes through.
     retried = _results(push(client, STATION, files_batch, [PHOTO]))[0]
     assert retried["status"] == "accepted"
-    # One blob backs many records.
-    other = _results(push(client, STATION, make_batch(STATION, [make_record(people[1], PHOTO)]), []))[0]
-    assert other["status"] == "accepted"
+    # One blob backs many records (of one student: a recapture, or a record sent again as a new one).
+    again = _results(push(client, STATION, make_batch(STATION, [make_record(people[0], PHOTO)]), []))[0]
+    assert again["code"] == "ALREADY_REGISTERED"
 
 
 def test_batch_level_errors(registry, client, client_for):
@@ -207,10 +213,9 @@ def test_fault_hooks_fail_before_and_after_commit(make_registry, cert_pem):
     from sync.registry.app import create_app
     from tests.registry.conftest import AsStation
 
-    registry = make_registry(
-        faults=Faults(fail_before_commit=1, fail_after_commit=1, retry_after_s=7, retry_after_count=1)
-    )
-    with TestClient(AsStation(create_app(registry), cert_pem(STATION))) as client:
+    registry = make_registry()
+    faults = Faults(fail_before_commit=1, fail_after_commit=1, retry_after_s=7, retry_after_count=1)
+    with TestClient(AsStation(create_app(registry, faults=faults), cert_pem(STATION))) as client:
         batch = make_batch(STATION, [make_record(students(registry.db)[0], PHOTO)])
         busy = push(client, STATION, batch, [PHOTO])
         assert busy.status_code == 503 and busy.headers["Retry-After"] == "7"
@@ -224,11 +229,11 @@ def test_fault_hooks_fail_before_and_after_commit(make_registry, cert_pem):
 
 def test_ledger_and_digest_reconcile(registry, client):
     people = students(registry.db)[:5]
-    records = [make_record(s, PHOTO) for s in people[:4]]
+    records = [make_record(s, p) for s, p in zip(people[:4], PHOTOS, strict=False)]
     records.append(
-        make_record(people[4], PHOTO, chip_overrides={"sex": "1" if people[4].sex == "2" else "2"})
+        make_record(people[4], PHOTOS[4], chip_overrides={"sex": "1" if people[4].sex == "2" else "2"})
     )
-    results = _results(push(client, STATION, make_batch(STATION, records), [PHOTO]))
+    results = _results(push(client, STATION, make_batch(STATION, records), PHOTOS[:5]))
     items, cursor = [], None
     while True:
         response = client.get(
@@ -261,7 +266,7 @@ def test_missing_blobs_and_content_digest(registry, client):
 
     from sync.protocol.canonical import sha256_hex
 
-    other = fake_jpeg(1000, seed=99)
+    other = photo_jpeg(99)
     assert client.post("/v1/blobs/missing", json={"hashes": [sha256_hex(PHOTO)]}).json() == {
         "missing": [sha256_hex(PHOTO)]
     }

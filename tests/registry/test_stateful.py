@@ -33,9 +33,9 @@ from sync.registry.db import Database, RecordRow
 from sync.registry.faults import Faults
 from sync.registry.pki import StationIdentity
 from sync.registry.seed import seed_county
-from tests.registry.helpers import COUNTY, SEASON, STATION, fake_jpeg, make_batch, make_record, students
+from tests.registry.helpers import COUNTY, SEASON, STATION, make_batch, make_record, photo_jpeg, students
 
-PHOTOS = [fake_jpeg(3_000, seed=i) for i in range(3)]
+PHOTOS = [photo_jpeg(seed=100 + i) for i in range(3)]
 IDENTITY = StationIdentity(STATION, COUNTY)
 
 
@@ -47,12 +47,7 @@ def test_intake_keeps_its_invariants(db_url, request, tmp_path):
             url = request.getfixturevalue("pg_server").create_database()
         db = Database(url)
         initialise(db, SEASON)
-        registry = Registry.open(
-            Settings(
-                db_url=url, blob_dir=tmp_path / "blobs", faults=Faults(abort_after_allocation=0.2, seed=5)
-            ),
-            db,
-        )
+        registry = Registry.open(Settings(db_url=url, blob_dir=tmp_path / "blobs"), db)
         seed_county(registry, COUNTY, 12, SEASON, seed=8)
         registry.ensure_station(IDENTITY)
         return registry
@@ -61,6 +56,7 @@ def test_intake_keeps_its_invariants(db_url, request, tmp_path):
         def __init__(self) -> None:
             super().__init__()
             self.registry = new_registry()
+            self.faults = Faults(abort_after_allocation=0.2, seed=5)
             self.people = students(self.registry.db)
             self.pending: dict[str, tuple[dict, bytes]] = {}
             self.outcomes: dict[str, dict] = {}  # record_id -> what the station was told
@@ -76,7 +72,7 @@ def test_intake_keeps_its_invariants(db_url, request, tmp_path):
             )
             intake.claim(self.registry, incoming)
             mismatched = intake.store_photos(self.registry, photos)
-            response = intake.process(self.registry, IDENTITY, incoming, mismatched)
+            response = intake.process(self.registry, IDENTITY, incoming, mismatched, self.faults)
             intake.finish(self.registry, batch["batch_id"], response)
             assert [r.record_id for r in response.results] == [r["record_id"] for r in batch["records"]]
             return response.results

@@ -23,14 +23,14 @@ from tests.registry.helpers import (
     OTHER_COUNTY,
     OTHER_STATION,
     STATION,
-    fake_jpeg,
     make_batch,
     make_record,
+    photo_jpeg,
     push,
     students,
 )
 
-PHOTO = fake_jpeg(40_000, seed=5)
+PHOTO = photo_jpeg(5)
 
 
 def _client(url: str, ca: TlsPaths, cert_dir: TlsPaths | None, station_id: str | None) -> httpx.Client:
@@ -43,8 +43,8 @@ def _client(url: str, ca: TlsPaths, cert_dir: TlsPaths | None, station_id: str |
 @pytest.fixture
 def served(make_registry, tls_dir):
     def start(faults: Faults | None = None) -> RegistryServer:
-        registry = make_registry(faults=faults)
-        server = RegistryServer(create_app(registry), tls_dir).start()
+        registry = make_registry()
+        server = RegistryServer(create_app(registry, faults=faults or Faults()), tls_dir).start()
         started.append(server)
         return server
 
@@ -130,7 +130,7 @@ def test_same_key_in_flight_is_409_then_completes(served, tls_dir):
             assert second.status_code == 409 and second.json()["code"] == "BATCH_IN_FLIGHT"
             assert second.headers["Retry-After"]
         finally:
-            registry.faults.release()
+            server.app.state.faults.release()
             thread.join(20)
         assert first_result["response"].json()["results"][0]["status"] == "accepted"
         assert push(client, STATION, batch, [PHOTO]).json()["results"][0]["status"] == "duplicate"

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from station.commands.status import collect
 from sync.client import batch as batch_body
-from sync.client.ports import Outgoing
 from sync.protocol.canonical import canonical_json, payload_sha256
 from sync.protocol.wire import BatchResponse
 from sync.registry.admin import set_status
@@ -187,16 +186,18 @@ def test_s9_same_person_from_two_stations(app, registry, proxy, tls_dir, tmp_pat
 
 
 def _send_crafted(engine, app, mutate) -> BatchResponse:
+    """Send the next batch with its body changed by ``mutate(body, outgoing)`` (a damaged upload)."""
     store = engine.store
     batch = store.form_batch(max_bytes=10**7, max_records=5)
-    outgoing = [mutate(o) for o in store.outgoing(batch)]
-    body = batch_body.build(batch, STATION, app.config.entry_year, outgoing)
-    store.note_attempt(batch.batch_id, body_sha256=body.sha256)
+    outgoing = store.outgoing(batch)
+    built = batch_body.build(batch, STATION, app.config.entry_year, outgoing)
+    body = mutate(built, outgoing)
+    store.note_attempt(batch.batch_id, body_sha256=built.sha256)
     session = engine.session_factory()
     try:
         session.ping()
         response = session.post_batch(
-            f"/v1/stations/{STATION}/batches", body.body, body.content_type, batch.batch_id, BatchResponse
+            f"/v1/stations/{STATION}/batches", body, built.content_type, batch.batch_id, BatchResponse
         )
     finally:
         session.close()
@@ -206,21 +207,31 @@ def _send_crafted(engine, app, mutate) -> BatchResponse:
     return response
 
 
+def _photo_parts_dropped(built, outgoing) -> bytes:
+    boundary = built.content_type.split("boundary=", 1)[1]
+    delimiter = f"--{boundary}\r\n".encode()
+    batch_part = built.body.split(delimiter)[1]
+    return delimiter + batch_part + f"--{boundary}--\r\n".encode()
+
+
+def _photo_byte_flipped(built, outgoing) -> bytes:
+    body = bytearray(built.body)
+    for item in outgoing:  # a byte inside every photo part flips; the parts keep their names
+        body[built.body.index(item.photo) + 100] ^= 1
+    return bytes(body)
+
+
 def test_s12_blob_missing_or_damaged_is_retried_never_partial(app, registry):
     engine, _ = _loaded(app, registry, 2)
-    missing = _send_crafted(engine, app, lambda o: Outgoing(o.record_id, o.wire, b""))
+    missing = _send_crafted(engine, app, _photo_parts_dropped)
     assert {r.status for r in missing.results} == {"retry"} and {r.code for r in missing.results} == {
         "BLOB_MISSING"
     }
-
-    def flipped(o: Outgoing) -> Outgoing:
-        return Outgoing(o.record_id, o.wire, o.photo[:100] + bytes([o.photo[100] ^ 1]) + o.photo[101:])
-
     for entry in app.database.outbox.list("pending"):
         assert entry.last_error == "BLOB_MISSING"
     time.sleep(0.05)
-    damaged = _send_crafted(engine, app, flipped)
-    assert {r.status for r in damaged.results} == {"retry"}
+    damaged = _send_crafted(engine, app, _photo_byte_flipped)
+    assert {(r.status, r.code) for r in damaged.results} == {("retry", "BLOB_HASH_MISMATCH")}
     assert registry.ledger() == {}  # never a partial record
     time.sleep(0.05)
     tally = Tally()

@@ -1,0 +1,17 @@
+"""``POST /v1/blobs/missing``: which of these photos must the next batch carry? (§2.4 step 2)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from sync.protocol.wire import MissingBlobsRequest, MissingBlobsResponse
+from sync.registry.dependencies import Caller, RegistryDep, StrictJsonRoute, error_responses, json_response
+
+router = APIRouter(prefix="/v1/blobs", route_class=StrictJsonRoute)
+
+
+@router.post("/missing", response_model=MissingBlobsResponse, responses=error_responses())
+def missing_blobs(body: MissingBlobsRequest, caller: Caller, registry: RegistryDep) -> Response:
+    missing = [sha for sha in dict.fromkeys(body.hashes) if not registry.blobs.exists(sha)]
+    return json_response(MissingBlobsResponse(missing=missing))
