@@ -2,7 +2,8 @@
 
 They are imported from the enrollment file and kept among the store's secrets (sealed under the
 database key, ``station.store.secrets``); they are read only to build the in-memory TLS context of a
-session (``sync.client.tlsmaterial``).
+session (``sync.client.tlsmaterial``). The engine renews the certificate before it expires and saves
+the new one (with its new key) through ``StoredCredentials``.
 """
 
 from __future__ import annotations
@@ -42,3 +43,17 @@ def certificate_expiry(database) -> datetime | None:  # type: ignore[no-untyped-
         return x509.load_pem_x509_certificate(credentials.cert_pem.encode()).not_valid_after_utc
     except ValueError:
         return None
+
+
+class StoredCredentials:
+    """The sync engine's credentials port (``sync.client.ports.CredentialsPort``) over the store's secrets:
+    each session reads the current credentials, and a renewed certificate is saved here."""
+
+    def __init__(self, database) -> None:  # type: ignore[no-untyped-def]
+        self.database = database
+
+    def load(self) -> Credentials | None:
+        return load_credentials(self.database)
+
+    def save(self, credentials: Credentials) -> None:
+        save_credentials(self.database, credentials)

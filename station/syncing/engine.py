@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from station.syncing.credentials import load_credentials
+from station.syncing.credentials import StoredCredentials
 from station.syncing.local_store import StationSyncStore
 from sync.client.engine import Policy, SyncEngine
 from sync.client.errors import CredentialsMissing
@@ -64,13 +64,16 @@ def build_engine(
     sleep: Callable[[float], None] = time.sleep,
 ) -> SyncEngine:
     """The engine for this station; ``CredentialsMissing`` when it is not enrolled with a registry."""
-    credentials = load_credentials(database)
-    if credentials is None or not config.registry_url:
+    stored = StoredCredentials(database)
+    if stored.load() is None or not config.registry_url:
         raise CredentialsMissing()
     store = StationSyncStore(database, retention_days=config.retention_days, faults=faults)
     proxy = config.registry_proxy or None
 
-    def session() -> RegistrySession:
+    def session() -> RegistrySession:  # the credentials of this moment: a renewal replaces them
+        credentials = stored.load()
+        if credentials is None:
+            raise CredentialsMissing()
         return RegistrySession(config.registry_url, credentials, proxy_url=proxy, timeouts=timeouts)
 
     return SyncEngine(
@@ -82,4 +85,5 @@ def build_engine(
         policy=policy,
         sleep=sleep,
         faults=faults,
+        credentials=stored,
     )

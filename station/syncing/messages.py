@@ -43,6 +43,16 @@ SYNC_MESSAGES = {
         "本站保存的证书或私钥无法使用，请重新注册。",
         "The stored certificate or key cannot be used: enroll again.",
     ),
+    "CERT_REVOKED": Text(
+        "本站证书已被吊销，已停止同步。请联系盟市招生考试机构重新办理采集站注册；已采集的记录仍安全保存在本机。",
+        "This station's certificate has been revoked and syncing has stopped. Contact the league "
+        "admissions office to enrol the station again; the records captured here are kept safe.",
+    ),
+    "STATION_REBOUND": Text(
+        "登记中心拒绝了本站：本站编号已登记在其他旗县。请联系盟市招生考试机构。",
+        "The registry refused this station: its station id is registered to another county. "
+        "Contact the league admissions office.",
+    ),
 }
 
 REJECTION_REASONS = {
@@ -53,6 +63,16 @@ REJECTION_REASONS = {
     "ALREADY_REGISTERED": Text("本年度已在其他学校注册", "already registered this season"),
     "DEADLINE_PASSED": Text("超过注册截止时间", "past the registration deadline"),
     "SERIALS_EXHAUSTED": Text("本县考籍号已用完", "the county's serials are used up"),
+    "CHIP_MALFORMED": Text("证件芯片数据无效", "the card's chip data is not valid"),
+    "CHIP_PARSED_MISMATCH": Text("证件解析结果与芯片数据不符", "the parsed card data differ from the chip"),
+    "CARD_TYPE_REFUSED": Text("不受理此类证件", "this card type is not accepted"),
+    "CARD_NOT_VALID": Text("采集当日证件不在有效期内", "the card was not valid on the capture day"),
+    "PHOTO_NOT_JPEG": Text("照片不是有效的 JPEG 文件", "the photo is not a valid JPEG"),
+    "PHOTO_MISMATCH": Text("照片尺寸与记录不符", "the photo's size differs from the record"),
+    "PHOTO_PROFILE": Text("照片不符合规格", "the photo does not fit the photo specification"),
+    "PHOTO_REUSED": Text("此照片已用于其他学生", "this photo is already used for another student"),
+    "CAPTURE_TIME_IMPLAUSIBLE": Text("采集时间不合理，请检查本机时钟", "implausible capture time: check the clock"),
+    "MANUAL_REFUSED": Text("盟市审核未通过（无芯片数据的采集）", "refused by the league review (no chip data)"),
 }
 
 _UNKNOWN = Text(

@@ -8,6 +8,11 @@ by bytes with AIMD), reconcile the outbox against the ledger digest (walking the
 and purge records whose retention has passed. Transport failures are retried with full-jitter backoff;
 after ``offline_after`` in a row the session ends ``offline`` and ``run_forever`` probes with pings.
 Fatal answers (TLS trust, 401/403, 422) stop the session with their code: they do not heal by retrying.
+A revoked certificate (``CERT_REVOKED``, from the registry's answer or the TLS layer's alert) stops the
+engine for good: later sessions return that code without touching the network, and ``run_forever``
+returns. After the ping, a certificate with less than ``Policy.renew_within_s`` left is renewed
+(``renewal``) and the new one saved through the credentials port; a failed renewal is an alert, not a
+failed session, while the current certificate is still valid.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sync.client import batch as batch_body
+from sync.client import renewal
 from sync.client.errors import (
     BatchTooLarge,
     FatalSyncError,
@@ -28,7 +34,7 @@ from sync.client.errors import (
 )
 from sync.client.faultpoints import NO_FAULTS, FaultPoints
 from sync.client.http import RegistrySession
-from sync.client.ports import BodyChanged, CheckedResult, LocalStore, OpenBatch
+from sync.client.ports import BodyChanged, CheckedResult, CredentialsPort, LocalStore, OpenBatch
 from sync.client.report import SyncReport
 from sync.protocol.wire import (
     ApprovalsDigest,
@@ -41,6 +47,10 @@ from sync.protocol.wire import (
 
 class Offline(Exception):
     """Too many transport failures in a row: the session ends, probing takes over."""
+
+
+# Refusals that no later session can heal: the engine stops contacting the registry.
+TERMINAL_CODES = frozenset({"CERT_REVOKED"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ class Policy:
     page_limit: int = 500
     max_wait_s: float = 30.0  # wait this long in a session for records whose backoff ends soon
     max_busy_retries: int = 30  # 409/429/503 answers in a row before the session gives up
+    renew_within_s: float = 30 * 86400.0  # renew the station certificate when less than this is left
 
 
 class SyncEngine:
@@ -72,8 +83,11 @@ class SyncEngine:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         faults: FaultPoints = NO_FAULTS,
+        credentials: CredentialsPort | None = None,
     ) -> None:
         self.store = store
+        self.credentials = credentials  # None: no renewal (the session factory holds fixed credentials)
+        self.halted: SyncError | None = None
         self.session_factory = session_factory
         self.station_id = station_id
         self.county = county
@@ -90,18 +104,21 @@ class SyncEngine:
 
     def run_once(self, *, pull: bool = True, push: bool = True) -> SyncReport:
         report = SyncReport()
+        if self.halted is not None:
+            report.error_code, report.error_detail = self.halted.code, self.halted.detail
+            return report
         started = time.monotonic()
         self._failures = 0
         try:
             session = self.session_factory()
         except SyncError as error:
-            report.error_code, report.error_detail = error.code, error.detail
-            self.store.alert(error.code, error.detail)
+            self._failed(report, error)
             return report
         self._session = session
         try:
             self._retrying(report, session.ping)
             report.clock_offset_s = session.clock_offset_s
+            self._renew_if_due(report)
             if pull:
                 self.pull(report)
             if push:
@@ -113,13 +130,32 @@ class SyncEngine:
         except Offline:
             report.offline = True
         except SyncError as error:
-            report.error_code, report.error_detail = error.code, error.detail
-            self.store.alert(error.code, error.detail)
+            self._failed(report, error)
         finally:
             session.close()
             self._session = None
             report.seconds = round(time.monotonic() - started, 3)
         return report
+
+    def _failed(self, report: SyncReport, error: SyncError) -> None:
+        report.error_code, report.error_detail = error.code, error.detail
+        self.store.alert(error.code, error.detail)
+        if error.code in TERMINAL_CODES:
+            self.halted = error
+
+    def _renew_if_due(self, report: SyncReport) -> None:
+        current = self.credentials.load() if self.credentials is not None else None
+        if current is None or renewal.seconds_left(current) > self.policy.renew_within_s:
+            return
+        try:
+            renewed = renewal.renew(self.session, self.station_id, current)
+        except SyncError as error:
+            if error.code in TERMINAL_CODES:
+                raise
+            self.store.alert("CERT_RENEWAL_FAILED", f"{error.code}: {error.detail}")
+            return
+        self.credentials.save(renewed)  # type: ignore[union-attr]
+        report.certificate_renewed = True
 
     def run_forever(
         self, *, interval_s: float = 60.0, should_stop: Callable[[], bool] = lambda: False, **kinds: bool
@@ -127,6 +163,8 @@ class SyncEngine:
         """Sessions until ``should_stop``; offline or failed sessions are followed by jittered probes."""
         while not should_stop():
             report = self.run_once(**kinds)
+            if self.halted is not None:
+                return
             if report.offline or report.error_code:
                 low, high = self.policy.probe_interval_s
                 self.sleep(self.rng.uniform(low, high))

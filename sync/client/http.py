@@ -11,17 +11,29 @@ file-like object whose ``read`` refuses once the deadline has passed, and the re
 ``read1`` and a clock check after every chunk (a 1 byte/s trickle cannot keep a call alive). Every
 answer must carry ``X-Registry-Protocol: 1``: a 2xx without it (a captive portal, a block page) or with
 a body that does not match the schema is a transport failure, never a result.
+
+A certificate the registry's TLS layer refuses reaches the client as a closed connection, not as the
+TLS alert saying why: under TLS 1.3 the server checks the client certificate after the client sent its
+request, and asyncio servers (uvicorn) drop the connection without flushing the alert. When the ping
+fails that way, ``probe_client_certificate`` completes a handshake on a fresh connection and only
+listens: the registry never speaks first and waits many seconds for a request, so a connection closed
+at once -- twice in a row, with a certificate that passed the local checks (not expired, from the
+registry's CA) -- means the registry refuses this certificate: ``CERT_REVOKED``, not an endless
+"offline". An alert that does arrive is classified as usual.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import socket
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -136,7 +148,9 @@ class RegistrySession:
         if proxy_url:
             self.session.proxies = {"https": proxy_url}
         check_client_certificate(credentials)
-        self.session.mount("https://", _PrivateCaAdapter(client_context(credentials)))
+        self._context = client_context(credentials)
+        self.proxy_url = proxy_url
+        self.session.mount("https://", _PrivateCaAdapter(self._context))
         self.clock_offset_s: float | None = None  # station clock minus registry clock
         self.max_batch_bytes: int | None = None
         self.bytes_up = 0  # request bodies handed to the socket (attempted)
@@ -149,7 +163,14 @@ class RegistrySession:
 
     def ping(self) -> None:
         """``GET /v1/ping``: proves reachability, auth, proxy and portal; reads limits and clock skew."""
-        answer = self.request("GET", "/v1/ping")
+        try:
+            answer = self.request("GET", "/v1/ping")
+        except TransportError as error:
+            if error.code in ("RESET", "TLS_HANDSHAKE", "TRUNCATED", "CONNECTION"):
+                refusal = self.probe_client_certificate()
+                if refusal is not None:
+                    raise refusal from None
+            raise
         if answer.status != 204:
             raise TransportError(
                 "NOT_PROTOCOL", f"ping answered {answer.status}, not 204", status=answer.status
@@ -164,6 +185,30 @@ class RegistrySession:
                 )
             except (TypeError, ValueError):
                 self.clock_offset_s = None
+
+    def probe_client_certificate(self, rounds: int = 2) -> SyncError | None:
+        """The registry's TLS verdict on this station's certificate, if it refuses it (None otherwise)."""
+        if self.proxy_url:
+            return None  # through a CONNECT proxy the diagnosis is not worth a second code path
+        parts = urlsplit(self.base_url)
+        host, port = parts.hostname or "", parts.port or 443
+        for _ in range(rounds):
+            try:
+                with (
+                    socket.create_connection((host, port), timeout=self.timeouts.connect_s) as raw,
+                    self._context.wrap_socket(raw, server_hostname=host) as tls,
+                ):
+                    tls.settimeout(min(self.timeouts.read_s, 3.0))
+                    if tls.recv(1):  # the registry never speaks first: this is not it
+                        return None
+            except ssl.SSLError as error:
+                refusal = classify_exception(requests.exceptions.SSLError(error))
+                return refusal if isinstance(refusal, FatalSyncError) else None
+            except OSError:  # a timeout (the certificate was accepted), or the network itself
+                return None
+        return FatalSyncError(
+            "CERT_REVOKED", "the registry closes this station's connections right after the TLS handshake"
+        )
 
     def get_model(self, path: str, model: type[Model], params: dict[str, Any] | None = None) -> Model:
         answer = self.request("GET", path, params=params)
@@ -249,6 +294,8 @@ def _read_within(response: requests.Response, deadline: float) -> bytes:
 
 
 def _classify_stream_error(error: Exception) -> SyncError:
+    if "CERTIFICATE_REVOKED" in repr(error):
+        return FatalSyncError("CERT_REVOKED", "the registry revoked this station's certificate")
     if isinstance(error, urllib3.exceptions.ReadTimeoutError | TimeoutError):
         return TransportError("TIMEOUT", "the registry stopped answering mid-response")
     if isinstance(error, urllib3.exceptions.ProtocolError | urllib3.exceptions.DecodeError):
@@ -310,6 +357,8 @@ _CLIENT_CERT_ALERTS = (
 def classify_exception(error: requests.exceptions.RequestException) -> SyncError:
     """Map a requests/urllib3 failure to a typed error: TLS trust problems are never retried."""
     text = repr(error)
+    if "CERTIFICATE_REVOKED" in text:  # the TLS layer's alert, on the handshake or the first read
+        return FatalSyncError("CERT_REVOKED", "the registry revoked this station's certificate")
     if isinstance(error, requests.exceptions.SSLError):
         if "CERTIFICATE_VERIFY_FAILED" in text:
             if "Hostname mismatch" in text or "IP address mismatch" in text:

@@ -3,6 +3,8 @@
 The station implements ``LocalStore`` over its encrypted database (``station.commands.sync``). The
 engine hands it wire models and plain values; the store keeps its own invariants (a feed page and its
 cursor in one transaction, per-record results in one transaction and only with matching hashes).
+``CredentialsPort`` is where the station keeps its registry credentials (CA, certificate, key): the
+engine reads them for each session and saves a renewed certificate there.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sync.client.tlsmaterial import Credentials
 from sync.protocol.wire import ApprovalsPage, RecordResult
 
 
@@ -58,6 +61,11 @@ class LocalRecordState:
     state: str  # pending | inflight | accepted | rejected | conflict
     reg_no: str | None
     ledger_confirmed: bool
+
+
+class CredentialsPort(Protocol):
+    def load(self) -> Credentials | None: ...
+    def save(self, credentials: Credentials) -> None: ...
 
 
 class LocalStore(Protocol):

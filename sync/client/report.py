@@ -35,6 +35,7 @@ class SyncReport:
     error_code: str | None = None
     error_detail: str | None = None
     clock_offset_s: float | None = None
+    certificate_renewed: bool = False
     seconds: float = 0.0
 
     @property
