@@ -252,14 +252,12 @@ def examine(
     card = evidence.examine(record, settings.card_types)
     if isinstance(card, Rejection):
         return None, card
-    if card is not None:
-        rejection = evidence.check_validity(card, record.captured_at.astimezone(BEIJING).date())
-        if rejection is not None:
-            return card, rejection
     rejection = photos.check_photo(record, photo, photos.accepted_profiles(settings.photo_profiles))
-    if rejection is not None:
-        return card, rejection
-    return card, implausible_time(registry, envelope, record, received_at)
+    if rejection is None:
+        rejection = implausible_time(registry, envelope, record, received_at)
+    if rejection is None and card is not None:  # the card's validity, on a capture day that is plausible
+        rejection = evidence.check_validity(card, record.captured_at.astimezone(BEIJING).date())
+    return card, rejection
 
 
 def implausible_time(
@@ -417,15 +415,11 @@ def _decide_in_transaction(ctx: _Context, session: Session) -> RecordResult:
             holder_school_code=school.school_code,
             holder_school_name=school.school_name,
         )
-    manual = record.evidence == "manual"
-    flags = {"evidence": record.evidence}
-    if manual:
-        flags["approved_by"] = record.manual_approval.approved_by  # type: ignore[union-attr]
-        if registry.settings.manual_evidence == "review":
-            return stored_result(store("held", **flags), replay=False)
+    if record.evidence == "manual" and registry.settings.manual_evidence == "review":
+        return stored_result(store("held"), replay=False)
 
     # Accept: claim the ID number, move the student in the feed, then take the serial LAST.
-    new = store("registered", **flags)
+    new = store("registered")
     new.serial, new.reg_no = register(session, student, season, ctx.identity.county, ctx.faults)
     conn.execute(
         update(_RECORDS)
@@ -498,4 +492,5 @@ def _new_row(conn, ctx: _Context, season: int, national_id: str, *, in_ledger: b
         "ledger_seq": next_ledger_seq(conn, ctx.identity.station_id) if in_ledger else None,
         "record_json": canonical_json(ctx.raw).decode("utf-8"),
         "evidence": record.evidence,
+        "approved_by": record.manual_approval.approved_by if record.manual_approval else None,
     }

@@ -2,7 +2,8 @@
 
 The ledger of a station is its stored outcomes in ``ledger_seq`` order; ``ledger_seq`` comes from the
 station's counter row inside the deciding transaction, so the feed has the same prefix-closed
-visibility as the approvals feed and uses the same cursor rules.
+visibility as the approvals feed and uses the same cursor rules. A record held for league review has
+no ledger position and reads ``unknown`` until it is decided.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def records_status(registry: Registry, station_id: str, record_ids: list[str]) -
     results = []
     for record_id in record_ids:
         row = found.get(record_id)
-        if row is None:
+        if row is None or row.outcome not in _STATUS:  # unknown, or held for review: not decided yet
             results.append(RecordStatus(record_id=record_id, status="unknown"))
         else:
             results.append(

@@ -146,15 +146,20 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
-def uvicorn_options(tls_dir: Path, host: str = "127.0.0.1", port: int = 0) -> dict:
+def uvicorn_options(
+    tls_dir: Path, host: str = "127.0.0.1", port: int = 0, *, header_timeout_s: float = HEADER_TIMEOUT_S
+) -> dict:
     paths = TlsPaths(Path(tls_dir))
+    protocol = PeerCertH11
+    if header_timeout_s != PeerCertH11.header_timeout_s:
+        protocol = type("PeerCertH11", (PeerCertH11,), {"header_timeout_s": header_timeout_s})
     for needed in (paths.ca_cert, paths.server_cert, paths.server_key):
         if not needed.exists():
             raise FileNotFoundError(f"{needed} is missing; run `sync-registry pki init --dir {tls_dir}`")
     return {
         "host": host,
         "port": port,
-        "http": PeerCertH11,
+        "http": protocol,
         "ws": "none",
         "lifespan": "off",
         "ssl_certfile": str(paths.server_cert),
@@ -170,8 +175,8 @@ def uvicorn_options(tls_dir: Path, host: str = "127.0.0.1", port: int = 0) -> di
     }
 
 
-def uvicorn_config(app, tls_dir: Path, host: str = "127.0.0.1", port: int = 0) -> uvicorn.Config:
-    return uvicorn.Config(app, **uvicorn_options(tls_dir, host, port))
+def uvicorn_config(app, tls_dir: Path, host: str = "127.0.0.1", port: int = 0, **options) -> uvicorn.Config:
+    return uvicorn.Config(app, **uvicorn_options(tls_dir, host, port, **options))
 
 
 def serve(app, tls_dir: Path, host: str, port: int) -> None:
@@ -186,14 +191,14 @@ def serve_workers(factory: str, tls_dir: Path, host: str, port: int, workers: in
 class RegistryServer:
     """uvicorn in a background thread on 127.0.0.1 and a free port; ``url`` once started."""
 
-    def __init__(self, app, tls_dir: Path, host: str = "127.0.0.1") -> None:
+    def __init__(self, app, tls_dir: Path, host: str = "127.0.0.1", **options) -> None:
         self.app = app
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"https://{host}:{self.port}"
-        self.config = uvicorn_config(app, tls_dir, host, self.port)
+        self.config = uvicorn_config(app, tls_dir, host, self.port, **options)
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

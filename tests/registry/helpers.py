@@ -200,3 +200,19 @@ def push(client, station_id: str, batch: dict, photos: list[bytes], *, key: str 
         files=multipart_files(batch, photos),
         headers={"Idempotency-Key": f'"{key or batch["batch_id"]}"'},
     )
+
+
+def mtls_client(url: str, tls_dir, station_id: str, *, cert_dir=None):  # type: ignore[no-untyped-def]
+    """An httpx client over mutual TLS: the registry's CA, the station's certificate (from ``cert_dir``)."""
+    import ssl
+    from pathlib import Path
+
+    import httpx
+
+    from sync.registry.pki import TlsPaths
+
+    paths = TlsPaths(Path(tls_dir))
+    certs = TlsPaths(Path(cert_dir)) if cert_dir is not None else paths
+    context = ssl.create_default_context(cafile=str(paths.ca_cert))
+    context.load_cert_chain(str(certs.station_cert(station_id)), str(certs.station_key(station_id)))
+    return httpx.Client(base_url=url, verify=context, timeout=30)
