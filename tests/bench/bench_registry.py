@@ -1,7 +1,7 @@
 """Benchmark of the reference registry over real mutual TLS on 127.0.0.1 (not a timed test).
 
 Push: 8 stations (one per county, 8 client threads, one keep-alive mTLS connection each) push batches
-of 10 records with 40 KB photos until each has sent its share. Figure: records accepted per second, on
+of 10 records with 33 KB photos (real JPEGs of the moe-480 profile) until each has sent its share. Figure: records accepted per second, on
 SQLite and on PostgreSQL. Baseline, measured in the same run: the same multipart bodies posted by the
 same clients to a *bare endpoint* (same uvicorn + TLS stack in its own process) that only stores the
 bytes (write + fsync) and answers a fixed JSON. Printed ratio = registry / bare.
@@ -36,11 +36,11 @@ from sync.registry.core import Registry, initialise
 from sync.registry.db import Database, Student
 from sync.registry.pki import TlsPaths, init_pki, issue_station
 from sync.registry.seed import seed_county
-from tests.registry.helpers import SEASON, fake_jpeg, make_batch, make_record, multipart_files, students
+from tests.registry.helpers import SEASON, make_batch, make_record, multipart_files, photo_copy, students
 
 STATIONS = 8
 BATCH_RECORDS = 10
-PHOTO_BYTES = 40_000
+PHOTO_BYTES = len(photo_copy(0))
 PULL_COUNTY = "150102"
 
 
@@ -115,7 +115,7 @@ def _prepare_push(db: Database, registry: Registry, counties: list[str], per_sta
             photos = []
             for offset, _ in enumerate(chunk):
                 key = index * 100_000 + start + offset
-                photos.append(photo_cache.setdefault(key, fake_jpeg(PHOTO_BYTES, seed=key)))
+                photos.append(photo_cache.setdefault(key, photo_copy(key)))
             records = [make_record(p, photo) for p, photo in zip(chunk, photos, strict=True)]
             batch = make_batch(station, records)
             batches.append((batch["batch_id"], multipart_files(batch, photos), len(records)))

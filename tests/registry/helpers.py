@@ -66,6 +66,13 @@ def photo_jpeg(
     raise ValueError("no JPEG quality lands in the byte window")
 
 
+def photo_copy(seed: int) -> bytes:
+    """``photo_jpeg(0)`` made distinct by a JPEG comment segment: thousands of distinct photos, cheaply."""
+    tag = f"copy {seed}".encode()
+    base = photo_jpeg(0)
+    return base[:2] + b"\xff\xfe" + (len(tag) + 2).to_bytes(2, "big") + tag + base[2:]
+
+
 def card_of(student: Student, **changes) -> ChipData:
     """The resident card the student's synthetic person carries (``changes`` alter what the chip says)."""
     person = SyntheticPerson(
