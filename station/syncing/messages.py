@@ -71,8 +71,12 @@ REJECTION_REASONS = {
     "PHOTO_MISMATCH": Text("照片尺寸与记录不符", "the photo's size differs from the record"),
     "PHOTO_PROFILE": Text("照片不符合规格", "the photo does not fit the photo specification"),
     "PHOTO_REUSED": Text("此照片已用于其他学生", "this photo is already used for another student"),
-    "CAPTURE_TIME_IMPLAUSIBLE": Text("采集时间不合理，请检查本机时钟", "implausible capture time: check the clock"),
-    "MANUAL_REFUSED": Text("盟市审核未通过（无芯片数据的采集）", "refused by the league review (no chip data)"),
+    "CAPTURE_TIME_IMPLAUSIBLE": Text(
+        "采集时间不合理，请检查本机时钟", "implausible capture time: check the clock"
+    ),
+    "MANUAL_REFUSED": Text(
+        "盟市审核未通过（无芯片数据的采集）", "refused by the league review (no chip data)"
+    ),
 }
 
 _UNKNOWN = Text(

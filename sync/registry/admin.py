@@ -56,7 +56,9 @@ class CountyReport:
     held_for_review: int  # manual-evidence records waiting for the league office
     rejected: int
     last_serial: int
-    serial_gaps: int  # last_serial - registrations holding a serial: 0 when gapless (docs/sync-protocol.md §10.5)
+    serial_gaps: (
+        int  # last_serial - registrations holding a serial: 0 when gapless (docs/sync-protocol.md §10.5)
+    )
 
 
 def report(registry: Registry, county: str | None = None) -> list[CountyReport]:

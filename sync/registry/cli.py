@@ -52,9 +52,12 @@ def cmd_init(args) -> int:
 
 
 def cmd_pki_init(args) -> int:
-    from sync.registry.pki import init_pki
+    from sync.registry.pki import TlsPaths, init_pki
+    from sync.registry.revocation import ensure_crl
 
     written = init_pki(Path(args.dir))
+    if ensure_crl(TlsPaths(Path(args.dir))):
+        written.append(TlsPaths(Path(args.dir)).crl)
     print("\n".join(str(p) for p in written) if written else f"CA and server certificate exist in {args.dir}")
     return 0
 

@@ -222,9 +222,7 @@ def load_ca(paths: TlsPaths):
 
 
 def init_pki(root: Path) -> list[Path]:
-    """Create the CA, the server certificate and an empty CRL if missing; returns the files written."""
-    from sync.registry.revocation import write_crl
-
+    """Create the CA and the server certificate if missing; returns the files written."""
     paths = TlsPaths(Path(root))
     paths.root.mkdir(mode=0o700, parents=True, exist_ok=True)
     written: list[Path] = []
@@ -240,9 +238,6 @@ def init_pki(root: Path) -> list[Path]:
         _write_key(paths.server_key, key)
         _write_cert(paths.server_cert, cert)
         written += [paths.server_cert, paths.server_key]
-    if not paths.crl.exists():
-        write_crl(paths, {})
-        written.append(paths.crl)
     return written
 
 

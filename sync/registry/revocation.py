@@ -84,6 +84,14 @@ def write_crl(paths: TlsPaths, revoked: dict[str, dt.datetime]) -> None:
     os.replace(tmp, paths.crl)
 
 
+def ensure_crl(paths: TlsPaths) -> bool:
+    """Write an empty CRL if there is none (the TLS layer needs one to check against); True if written."""
+    if paths.crl.exists() or not paths.ca_key.exists():
+        return False
+    write_crl(paths, {})
+    return True
+
+
 def parse_serial(text: str) -> str:
     cleaned = text.strip().lower().removeprefix("0x").replace(":", "")
     try:

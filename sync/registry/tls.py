@@ -39,6 +39,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from sync.registry.dependencies import TLS_EXTENSION
 from sync.registry.faults import TRANSPORT_EXTENSION
 from sync.registry.pki import TlsPaths
+from sync.registry.revocation import ensure_crl
 
 log = logging.getLogger("sync.registry.tls")
 HEADER_TIMEOUT_S = 20.0
@@ -107,6 +108,7 @@ class CrlReloadingContext:
     def __call__(self, config: uvicorn.Config, default_factory) -> ssl.SSLContext:  # type: ignore[no-untyped-def]
         context = default_factory()
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        ensure_crl(self.paths)  # a PKI directory made before revocation existed gets an empty CRL
         crl = self.paths.crl
         if not crl.exists():
             log.warning("no %s: certificates cannot be revoked at the TLS layer", crl)

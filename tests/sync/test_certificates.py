@@ -13,7 +13,7 @@ import json
 
 from cryptography import x509
 
-from station.commands.sync_store import load_credentials
+from station.syncing.credentials import load_credentials
 from sync.client.engine import TERMINAL_CODES
 from sync.registry.cli import main as registry_cli
 from sync.registry.pki import TlsPaths, init_pki, issue_station, issued
