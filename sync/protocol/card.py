@@ -15,7 +15,7 @@ from datetime import date
 
 CARD_TYPES = ("resident", "foreign_2017", "foreign_2023", "hmt_permit")
 LONG_TERM = "长期"
-WLT_SIZE = 1024  # the compressed chip photo has a fixed length (idcard-protocol.md §6)
+WLT_SIZE = 1024  # the compressed chip photo has a fixed length (docs/card-formats.md §7)
 
 
 @dataclass(frozen=True)

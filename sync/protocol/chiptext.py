@@ -2,7 +2,7 @@
 
 One implementation for both ends of the wire: the station's readers parse what the SAM returns, and
 the registry parses the raw block of every record itself, so the station's parsed copy is never taken
-on trust (idcard-protocol.md §5).
+on trust (docs/card-formats.md §6).
 
 UCS-2 little-endian, fixed-width fields right-padded with U+0020; the card type is the character at
 byte offset 248 ('I' foreigner 2017, 'Y' foreigner 2023, 'J' HK/Macao/Taiwan permit, else resident).

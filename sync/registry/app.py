@@ -1,4 +1,4 @@
-"""The registry's HTTP API (FastAPI): the endpoints of sync-protocol.md §2.2-2.5, put together.
+"""The registry's HTTP API (FastAPI): the endpoints of docs/sync-protocol.md §5, put together.
 
 ``create_app(registry, faults=NO_FAULTS)`` is the composition: the routers of ``routers/`` (one per
 area), the dependencies they share (``dependencies``: the registry, the fault hooks, the caller's
@@ -32,7 +32,7 @@ def create_app(registry: Registry, *, faults: NoFaults = NO_FAULTS) -> FastAPI:
     app = FastAPI(
         title="Capture registry",
         version=str(PROTOCOL_VERSION),
-        description="Station <-> registry sync protocol (sync-protocol.md §2). Mutual TLS only.",
+        description="Station <-> registry sync protocol (docs/sync-protocol.md). Mutual TLS only.",
         docs_url=None,
         redoc_url=None,
     )

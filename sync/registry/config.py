@@ -3,7 +3,7 @@
 The season (entry year) and the feed epoch live in the database (``sync-registry init``); everything
 here is per process. The deadline is 30 November of the season, end of day Beijing time (rule 7.1);
 ``deadline`` moves it when the province opens a late window. A record counts by its capture time and
-must also arrive within ``grace_days`` of the deadline (DESIGN.md §5).
+must also arrive within ``grace_days`` of the deadline (docs/sync-protocol.md §10.1).
 
 Time is plausible when the capture is not before the season opened (``season_opens``, default
 1 August of the entry year: pre-registration starts when students enrol) and not later than the

@@ -1,4 +1,4 @@
-"""Fault hooks for the fault-injection tests (sync-protocol.md §4.1): an injected collaborator.
+"""Fault hooks for the fault-injection tests (docs/sync-protocol.md §11.1): an injected collaborator.
 
 The push path calls a handful of named hook points on the object it was given (``create_app(...,
 faults=...)``). Production passes ``NO_FAULTS``, whose hooks do nothing, so the code paths read
@@ -13,7 +13,7 @@ Hook points, in the order a batch meets them:
 - ``after_claim``: ``hold_batch_s`` waits (up to this long, or until ``release()``) after the
   Idempotency-Key was claimed, so a concurrent retry of the same key sees 409.
 - ``after_serial_allocated``: ``abort_after_allocation`` (probability, with ``seed``) rolls the record's
-  transaction back after its serial was allocated; the record is answered ``retry BUSY`` (§3.1).
+  transaction back after its serial was allocated; the record is answered ``retry BUSY`` (§10.2).
 - ``before_commit``: ``fail_before_commit`` makes a record's transaction raise before COMMIT -> 500.
 - ``after_commit``: ``fail_after_commit`` fails the request after the records committed -> 500.
 - ``after_response_stored``: ``drop_after_commit`` aborts the connection without a response.

@@ -1,6 +1,6 @@
 """The photo is a photo: a JPEG whose real size matches its declaration and one of the photo profiles.
 
-The profiles are the repository's ``resources/profiles/*.json`` (photo-spec.md §1, §6): the registry
+The profiles are the repository's ``resources/profiles/*.json`` (docs/photo-profiles.md §2): the registry
 reads only what it checks (pixel size, byte window, colour). The JPEG is read header-only
 (``sync.protocol.jpeg``), so a hostile blob costs microseconds. Reuse of one photo for two students is
 checked in the record's transaction (``intake``), since it needs the stored records.

@@ -1,4 +1,4 @@
-"""Push (sync-protocol.md §2.4): ``POST /v1/stations/{station_id}/batches``, one multipart batch.
+"""Push (docs/sync-protocol.md §7): ``POST /v1/stations/{station_id}/batches``, one multipart batch.
 
 The body (bounded by ``X-Registry-Max-Batch-Bytes`` while it is read, ``middleware.RequestGuard``)
 holds one JSON part named ``batch`` and one ``image/jpeg`` part per photo, named ``sha256:<hex>``.

@@ -1,4 +1,4 @@
-"""``POST /v1/blobs/missing``: which of these photos must the next batch carry? (§2.4 step 2)"""
+"""``POST /v1/blobs/missing``: which of these photos must the next batch carry? (docs/sync-protocol.md §7.7)"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pull (sync-protocol.md §2.3): a county's approvals feed, paged by cursor, and its digest."""
+"""Pull (docs/sync-protocol.md §6): a county's approvals feed, paged by cursor, and its digest."""
 
 from __future__ import annotations
 

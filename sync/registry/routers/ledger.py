@@ -1,4 +1,4 @@
-"""Reconciliation (sync-protocol.md §2.5): record status by id, a station's ledger feed and its digest."""
+"""Reconciliation (docs/sync-protocol.md §9): record status by id, a station's ledger feed and its digest."""
 
 from __future__ import annotations
 

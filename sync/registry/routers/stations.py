@@ -1,4 +1,4 @@
-"""A station's session and certificate: ``GET /v1/ping`` (preflight, §2.2) and certificate renewal."""
+"""A station's session and certificate: ``GET /v1/ping`` (preflight, docs/sync-protocol.md §3.3) and certificate renewal."""
 
 from __future__ import annotations
 
