@@ -16,6 +16,7 @@ import select
 import shutil
 import socket
 import ssl
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -247,7 +248,7 @@ def test_reissued_station_old_certificate_is_revoked_by_serial(serve, tls_dir, t
     serial = format(x509.load_pem_x509_certificate((old / f"{station}.pem").read_bytes()).serial_number, "x")
     assert registry_cli(["pki", "revoke", "--dir", str(tls_dir), "--serial", serial]) == 0
     refused_at_handshake = False
-    for _ in range(200):  # each attempt a new connection, until the TLS layer has reloaded the CRL
+    for _ in range(600):  # each attempt a new connection, until the TLS layer has reloaded the CRL
         with mtls_client(server.url, tls_dir, station, cert_dir=old) as client:
             try:
                 answer = client.get("/v1/ping")
@@ -255,6 +256,7 @@ def test_reissued_station_old_certificate_is_revoked_by_serial(serve, tls_dir, t
                 refused_at_handshake = True
                 break
             assert answer.status_code == 403 and answer.json()["code"] == "CERT_REVOKED"  # the app refuses
+        time.sleep(0.05)
     assert refused_at_handshake
     with mtls_client(server.url, tls_dir, station) as client:
         assert client.get("/v1/ping").status_code == 204  # the new certificate works

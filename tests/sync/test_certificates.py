@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 from cryptography import x509
 
@@ -30,12 +31,13 @@ from tests.sync.harness import (
 )
 
 
-def _until(condition, attempts: int = 200):  # type: ignore[no-untyped-def]
-    """Poll ``condition`` (each call does real work against the server) until it holds."""
+def _until(condition, attempts: int = 600):  # type: ignore[no-untyped-def]
+    """Poll ``condition`` (each call does real work against the server) until it holds (a bound, not a clock)."""
     for _ in range(attempts):
         value = condition()
         if value:
             return value
+        time.sleep(0.05)
     raise AssertionError("the condition never held")
 
 
