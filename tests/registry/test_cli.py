@@ -128,6 +128,10 @@ def test_commands_set_up_a_working_registry(db_url, tmp_path, capsys):
             str(tls),
             "--blob-dir",
             str(tmp_path / "blobs"),
+            "--log-dir",
+            str(tmp_path / "logs"),
+            "--log-level",
+            "DEBUG",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -174,6 +178,10 @@ def test_commands_set_up_a_working_registry(db_url, tmp_path, capsys):
     finally:
         server.terminate()
         server.wait(10)
+    log = (tmp_path / "logs" / "registry.log").read_text(encoding="utf-8")
+    assert "serving entry year" in log and "batch from" in log  # the registry's own log, at DEBUG
+    assert Row.national_id not in log and Row.name not in log  # no personal data
+    assert (tmp_path / "logs" / "registry.log").stat().st_mode & 0o077 == 0
     capsys.readouterr()
     assert main(["report", "--db", db_url, "--json"]) == 0
     rows = {r["county"]: r for r in json.loads(capsys.readouterr().out)}
