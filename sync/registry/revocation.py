@@ -138,7 +138,7 @@ def record_revoked(db: Database, serials: set[str], station_id: str | None = Non
 class Revocations:
     """The app's view: revoked serials from the CRL file (re-read when it changes) and from the table."""
 
-    def __init__(self, db: Database, tls_dir: Path | None, *, check_interval_s: float = 0.5) -> None:
+    def __init__(self, db: Database, tls_dir: Path | None, *, check_interval_s: float = 0.0) -> None:
         self.db = db
         self.paths = TlsPaths(Path(tls_dir)) if tls_dir is not None else None
         self.check_interval_s = check_interval_s

@@ -53,7 +53,6 @@ def test_revoked_station_is_refused_reports_it_and_stops_retrying(tmp_path, tls_
         try:
             engine = engine_for(app)
             assert engine.run_once(push=False).ok
-            capture(app, running.approved()[0].national_id)
 
             assert registry_cli(["pki", "revoke", "--dir", str(tls), "--station", station_id]) == 0
 
@@ -64,6 +63,7 @@ def test_revoked_station_is_refused_reports_it_and_stops_retrying(tmp_path, tls_
             report = _until(refused)
             assert report.error_code == "CERT_REVOKED" and "CERT_REVOKED" in TERMINAL_CODES
             assert engine.halted is not None
+            capture(app, running.approved()[0].national_id)  # the desk keeps capturing
             again = engine.run_once()  # no retry: the engine does not contact the registry any more
             assert again.error_code == "CERT_REVOKED" and again.seconds == 0.0 and again.attempts == 0
             assert app.database.outbox.counts()["pending"] == 1  # the capture is kept, not lost
