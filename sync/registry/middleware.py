@@ -26,6 +26,7 @@ from collections.abc import Callable
 from email.utils import formatdate
 
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 
 from sync.protocol.wire import PROTOCOL_HEADER, PROTOCOL_VERSION
@@ -61,6 +62,10 @@ class ProtocolHeaders:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except (
+            ClientDisconnect
+        ):  # the station's link dropped mid-request: nothing to answer, nothing wrong here
+            log.info("the client disconnected during %s", scope.get("method"))
         except Exception:
             route = scope.get("route")
             where = getattr(route, "path", None) or "an unknown path"
