@@ -168,6 +168,14 @@ class StationApp:
 
         return CardEventStream(self.reader_opener())
 
+    def chip_photo_decoder(self) -> Any:
+        """The configured WLT decoder (``STATION_WLT_DECODER``), or None: the desk then shows no chip
+        photo. A library that cannot be loaded raises ``PhotoDecodeError`` (an ``OfficerError``)."""
+        from station.idcard.wlt import WltDecoder
+
+        library = self.settings.runtime.wlt_decoder
+        return WltDecoder(library) if library is not None else None
+
     def capture_session(
         self, on_autocapture: Callable[[Any], None] | None = None, *, config: StationConfig | None = None
     ) -> Any:
@@ -186,15 +194,25 @@ class StationApp:
 
     # -- sync
 
-    def sync_engine(self, *, sleep: Callable[[float], None] = time.sleep) -> Any:
-        """This station's sync engine (``CredentialsMissing`` when not enrolled with a registry)."""
+    def sync_engine(
+        self, *, sleep: Callable[[float], None] = time.sleep, offline_after: int | None = None
+    ) -> Any:
+        """This station's sync engine (``CredentialsMissing`` when not enrolled with a registry).
+
+        ``offline_after`` ends a session as offline after that many transport failures in a row (the
+        desk uses 2, so its status says "offline" within seconds and its own timer probes again).
+        """
         from station.syncing import engine as sync_setup
+        from sync.client.engine import Policy
 
         runtime = self.settings.runtime
+        policy = sync_setup.policy_from(runtime)
+        if offline_after is not None:
+            policy = replace(policy or Policy(), offline_after=offline_after)
         return sync_setup.build_engine(
             self.database,
             self.config,
-            policy=sync_setup.policy_from(runtime),
+            policy=policy,
             timeouts=sync_setup.timeouts_from(runtime),
             faults=self.faults,
             sleep=sleep,

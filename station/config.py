@@ -212,6 +212,7 @@ class Runtime:
     registering_kinds: tuple[str, ...] | None = None
     idcard_sdk: tuple[str, ...] = ()
     idcard_serial_ports: tuple[str, ...] | None = None
+    wlt_decoder: Path | None = None  # the vendor library that decodes the chip photo (WLT)
     crash_at: str | None = None
     no_crash_dialog: bool = False
     sync_backoff_s: float | None = None
@@ -232,6 +233,7 @@ ENVIRONMENT: dict[str, str] = {
     "STATION_REGISTERING_KINDS": "registering_kinds",  # comma-separated division kinds
     "STATION_IDCARD_SDK": "idcard_sdk",  # os.pathsep-separated vendor libraries to try
     "STATION_IDCARD_SERIAL_PORTS": "idcard_serial_ports",  # os.pathsep-separated; "" = none
+    "STATION_WLT_DECODER": "wlt_decoder",  # vendor WLT library: the desk shows the chip photo
     "STATION_CRASH_AT": "crash_at",  # fault tests: die at a named point (sync.client.faultpoints)
     "STATION_NO_CRASH_DIALOG": "no_crash_dialog",  # smoke tests and CI: crash reports only
     "STATION_SYNC_BACKOFF_S": "sync_backoff_s",

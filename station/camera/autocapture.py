@@ -42,6 +42,10 @@ class AutoCapture:
         self.armed = True
         self._window.clear()
 
+    def disarm(self) -> None:
+        self.armed = False
+        self._window.clear()
+
     def observe(self, image: np.ndarray, report: QualityReport, timestamp: float) -> CaptureDecision | None:
         """Feed one analysed frame; returns the decision when the steady window completes."""
         if not self.armed:

@@ -27,6 +27,9 @@ class CaptureInfo:
     mode: str = "single"
     reason: str | None = None
     overridden_warnings: tuple[str, ...] = ()
+    # When the photographed frame arrived (``time.monotonic``): the desk accepts an auto-capture only
+    # of a frame taken after it armed, never one of the person seated before the card was read.
+    frame_time: float | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from station.camera.report import (
     Thresholds,
     thresholds_from,
 )
+from station.camera.scene import CAUSES, likely_cause
 from station.i18n import Text
 
 __all__ = [
@@ -92,11 +93,10 @@ def analyze(
     checklist = list(CHECKLIST)
     faces = detector.detect(frame)
     if not faces:
-        none = Text(zh="未检测到人脸,请让考生正对镜头", en="no face found; have the student face the camera")
+        cause = likely_cause(frame)  # "too dark", "nobody there"... rather than "face the camera"
         skipped = [Check(name, SKIPPED, None, _SKIPPED) for name in CHECK_NAMES[1:]]
-        return QualityReport(
-            profile.id, [Check("one_face", FAIL, {"faces": 0}, none), *skipped], checklist, size
-        )
+        first = Check("one_face", FAIL, {"faces": 0, "cause": cause}, CAUSES[cause])
+        return QualityReport(profile.id, [first, *skipped], checklist, size, extra={"faces": 0, "cause": cause})
     face = faces[0]
     crown = find_crown(frame, face)
     placement = plan_crop(face, crown, size, profile, margin=t.edge_margin * max(size))

@@ -91,6 +91,15 @@ class CaptureSession:
         """Allow the next auto-capture (after the officer moved on to the next student)."""
         self._autocapture.arm()
 
+    def disarm(self) -> None:
+        """No auto-capture until ``rearm`` (the desk waits for the right person to sit down)."""
+        self._autocapture.disarm()
+
+    @property
+    def source(self) -> FrameSource:
+        """The frame source (the demo moves its simulated person through it)."""
+        return self._thread.source
+
     # -- what the GUI reads ----------------------------------------------------------------------
     def latest_frame(self) -> Frame | None:
         return self._thread.latest_frame()
@@ -110,7 +119,7 @@ class CaptureSession:
             raise CaptureRefused("no_frame", Text(zh="还没有可用的画面", en="no analysed frame yet"))
         frame, report = analysis
         decision = manual_decision(frame.image, report, frame.timestamp, reason)
-        info = CaptureInfo("manual", decision.reason, decision.overridden_warnings)
+        info = CaptureInfo("manual", decision.reason, decision.overridden_warnings, frame.timestamp)
         return self._produce(frame.image, report, info)
 
     def _produce(self, image: np.ndarray, report: QualityReport, info: CaptureInfo) -> PhotoResult:
@@ -144,7 +153,8 @@ class CaptureSession:
         if decision is None:
             return
         try:
-            photo = self._produce(decision.image, decision.report, CaptureInfo("auto"))
+            info = CaptureInfo("auto", frame_time=decision.timestamp)
+            photo = self._produce(decision.image, decision.report, info)
         except NotConforming:
             # The crop or the file failed at full resolution: keep guiding.
             self._autocapture.arm()

@@ -159,10 +159,21 @@ class SimulatedCamera(FrameSource):
         self._index = 0
         self._next_time = 0.0
         self._plugged = True
+        self._present = True
+        self._empty: np.ndarray | None = None
 
     def set_plugged(self, plugged: bool) -> None:
         """Pull or reinsert the simulated USB cable (demo and training of the reconnect banner)."""
         self._plugged = plugged
+
+    def set_present(self, present: bool) -> None:
+        """Seat the simulated student in front of the camera, or leave the chair empty (the backdrop
+        alone): the desk's demo and tests walk people in and out like this."""
+        self._present = present
+
+    @property
+    def present(self) -> bool:
+        return self._present
 
     def open(self) -> None:
         if not self._plugged:
@@ -175,6 +186,7 @@ class SimulatedCamera(FrameSource):
         # Exposure a touch under the portrait's own, as a desk camera is set to keep skin highlights.
         eye_y = (0.45 * height + m) / (height + 2 * m)
         self._still = compose(big, scale=self._scale, eye_y=eye_y, gain=0.95)
+        self._empty = big
         self._noise = []
         for _ in range(4):
             noise = self._rng.normal(0.0, self._noise_sigma, (height, width, 3))
@@ -203,11 +215,12 @@ class SimulatedCamera(FrameSource):
         dy = round(2.0 * math.sin(2 * math.pi * 0.17 * t + 1.0) + self._rng.normal(0, 0.4))
         m = self._margin
         dx, dy = max(-m, min(m, dx)), max(-m, min(m, dy))
-        frame = self._still[m + dy : m + dy + height, m + dx : m + dx + width]
+        scene = self._still if self._present or self._empty is None else self._empty
+        frame = scene[m + dy : m + dy + height, m + dx : m + dx + width]
         plus, minus = self._noise[self._index % len(self._noise)]
         frame = cv2.subtract(cv2.add(frame, plus), minus)
         return frame
 
     def close(self) -> None:
-        self._still = None
+        self._still = self._empty = None
         self._set_state(SourceState.CLOSED)

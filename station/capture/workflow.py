@@ -9,6 +9,10 @@ States and transitions::
 
     WAITING_FOR_CARD --card_read--> PHOTO            (student found, may be captured, chip agrees)
                      --card_read--> REFUSED          (not in queue / not approved / chip differs / expired)
+                     --card_read--> CONFIRM_RECAPTURE (captured here before)
+                     --open_manual--> PHOTO          (unreadable card: found by the last six digits,
+                                                      signed off by a county administrator)
+    CONFIRM_RECAPTURE --confirm_recapture(reason)--> PHOTO
     PHOTO --photo_taken--> REVIEW                    (the photo conforms, or the officer accepts warnings)
     PHOTO --photo_taken--> PHOTO                     (a blocking check failed: guidance, try again)
     REVIEW --retake--> PHOTO
@@ -16,6 +20,11 @@ States and transitions::
     any --reset--> WAITING_FOR_CARD
 
 "Saved" is shown only once the store returns: a capture the officer saw as saved is never lost.
+
+The wrong-person guard (``station.capture.presence``) is part of the desk: ``observe_face`` feeds it
+the camera's face presence, a student opened by a card or a sign-off starts it, and an automatic
+photo is taken into review only when it was made of a frame seen after the guard armed. A photo the
+officer takes (``photo_taken(..., auto=False)``) is the officer's own confirmation.
 """
 
 from __future__ import annotations
@@ -26,16 +35,19 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from station.capture.presence import FaceGuard
 from station.domain import rules
-from station.domain.records import CaptureRecord, ChipEvidence
+from station.domain.records import CaptureRecord, ChipEvidence, ManualEvidence
 from station.domain.students import DeskDecision, Student, desk_decision
 from station.errors import OfficerError
 from station.i18n import Text
+from sync.protocol import idnumber
 
 
 class State(StrEnum):
     WAITING_FOR_CARD = "waiting_for_card"
     REFUSED = "refused"
+    CONFIRM_RECAPTURE = "confirm_recapture"
     PHOTO = "photo"
     REVIEW = "review"
     SAVED = "saved"
@@ -111,18 +123,30 @@ class Desk:
     refusal_code: str | None = None
     photo: PhotoOutcome | None = None
     officer_note: str | None = None  # why a photo with warnings was used
+    recapture_reason: str | None = None  # why a student captured here before is captured again
+    manual: ManualEvidence | None = None  # the sign-off standing in for an unreadable chip
     saved: CaptureRecord | None = None
+    presence: FaceGuard = field(default_factory=FaceGuard)
 
     # --- transitions -------------------------------------------------------------------------
 
     def reset(self) -> None:
         self.state = State.WAITING_FOR_CARD
         self.card = self.student = self.decision = self.comparison = self.photo = self.saved = None
-        self.refusal_code = self.officer_note = None
+        self.refusal_code = self.officer_note = self.recapture_reason = None
+        self.manual = None
         self.reasons = []
+        self.presence.close()
 
-    def card_read(self, card: CardRead) -> State:
-        """A card was read: find the student and decide whether the capture may go on."""
+    def observe_face(self, face_present: bool | None, now: float) -> None:
+        """The camera's latest analysed frame: a face in view, none, or no picture at all (None)."""
+        self.presence.observe(face_present, now)
+
+    def card_read(self, card: CardRead, *, now: float = 0.0) -> State:
+        """A card was read: find the student and decide whether the capture may go on.
+
+        ``now`` is the monotonic time of the read, on the clock of ``observe_face``.
+        """
         self.reset()
         self.card = card
         self.student = self.queue.student_by_national_id(card.id_number)
@@ -148,14 +172,84 @@ class Desk:
                     "Past the 30 November {y} deadline: the registry accepts this only in a late window.",
                 ).format(y=self.station.entry_year)
             )
-        if self.decision.is_recapture:
-            self.reasons.insert(0, self.decision.message)
+        return self._open(now)
+
+    def open_manual(self, student: Student, evidence: ManualEvidence, id_last6: str, *, now: float = 0.0) -> State:
+        """The unreadable-card path: the officer found ``student`` by the last six digits of the ID
+        number printed on the card, and a county administrator signed off (``evidence``).
+
+        The student is looked up again (the queue may have changed) and the desk's decision applies
+        as for a card; only the chip comparison is impossible.
+        """
+        typed = idnumber.normalize(id_last6)
+        if len(typed) != 6 or not idnumber.normalize(student.national_id).endswith(typed):
+            raise WorkflowError(
+                Text(
+                    "输入的后六位与所选学生的身份证号不符。",
+                    "The last six digits typed do not match the chosen student's ID number.",
+                )
+            )
+        self.reset()
+        self.manual = evidence
+        self.student = self.queue.student_by_national_id(student.national_id)
+        self.decision = desk_decision(self.student, self.station.county_code6)
+        if not self.decision.may_capture:
+            return self._refuse(self.decision.code, [self.decision.message])
+        self.reasons = [
+            Text(
+                "证件芯片无法读取，已由旗县管理员 {admin} 核验签字。请核对证件照片与本人。",
+                "The chip could not be read; county administrator {admin} signed off. Compare the card "
+                "photo with the student.",
+            ).format(admin=evidence.approved_by)
+        ]
+        return self._open(now)
+
+    def confirm_recapture(self, reason: str, *, now: float = 0.0) -> State:
+        """The officer confirms capturing again a student captured here before, and says why."""
+        self._expect(State.CONFIRM_RECAPTURE)
+        reason = reason.strip()
+        if not reason:
+            raise WorkflowError(Text("请填写重新采集的原因。", "Give the reason for the recapture."))
+        self.recapture_reason = reason
         self.state = State.PHOTO
+        self.presence.open(now)
         return self.state
 
-    def photo_taken(self, photo: PhotoOutcome, officer_note: str | None = None) -> State:
-        """A photo was made; it goes to review if it conforms, or if it only warns and the officer says why."""
+    def _open(self, now: float) -> State:
+        assert self.decision is not None
+        if self.decision.is_recapture:
+            self.reasons.insert(0, self.decision.message)
+            self.state = State.CONFIRM_RECAPTURE
+            return self.state
+        self.state = State.PHOTO
+        self.presence.open(now)
+        return self.state
+
+    def photo_taken(
+        self,
+        photo: PhotoOutcome,
+        officer_note: str | None = None,
+        *,
+        auto: bool = False,
+        frame_time: float | None = None,
+        now: float = 0.0,
+    ) -> State:
+        """A photo was made; it goes to review if it conforms, or if it only warns and the officer says why.
+
+        An automatic photo (``auto``) is taken only of a frame seen after the wrong-person guard armed
+        (``frame_time``); a photo the officer took is their confirmation of the person in view.
+        """
         self._expect(State.PHOTO)
+        if auto and not self.presence.allows(frame_time):
+            raise WorkflowError(
+                Text(
+                    "自动拍摄的画面早于学生就座，已忽略。",
+                    "The automatic photo was of a frame from before the student sat down; ignored.",
+                ),
+                code="stale_autocapture",
+            )
+        if not auto:
+            self.presence.confirm(now)
         if not photo.report.ok:
             raise WorkflowError(
                 Text(
@@ -194,13 +288,13 @@ class Desk:
         the state stays REVIEW until then.
         """
         self._expect(State.REVIEW)
-        assert self.card is not None and self.student is not None and self.photo is not None
-        card, student, photo = self.card, self.student, self.photo
-        supersedes = (
-            self.queue.latest_record_id(student.student_id)
-            if self.decision and self.decision.is_recapture
-            else None
-        )
+        assert self.student is not None and self.photo is not None
+        assert (self.card is None) != (self.manual is None)
+        student, photo = self.student, self.photo
+        recapture = bool(self.decision and self.decision.is_recapture)
+        if recapture and not self.recapture_reason:
+            raise WorkflowError(Text("重新采集须填写原因。", "A recapture needs a reason."))
+        supersedes = self.queue.latest_record_id(student.student_id) if recapture else None
         return CaptureRecord.new(
             student_id=student.student_id,
             national_id=student.national_id,
@@ -208,21 +302,15 @@ class Desk:
             county_code6=self.station.county_code6,
             operator=operator,
             captured_at=self.clock(),
-            chip=ChipEvidence(
-                text=card.raw_text,
-                wlt=card.raw_wlt,
-                fingerprint=card.fingerprint,
-                chip_serial=card.chip_serial,
-                sam_id=card.sam_id,
-                card_type=card.card_type,
-                parsed=_parsed_identity(card),
-            ),
+            chip=_chip_evidence(self.card) if self.card is not None else None,
+            manual=self.manual,
             photo_jpeg=photo.jpeg_bytes,
             photo_profile=photo.profile_id,
             quality=photo.report.as_dict(),
             comparison=self.comparison.as_dict() if self.comparison else {},
             supersedes=supersedes,
             officer_note=self.officer_note,
+            recapture_reason=self.recapture_reason if recapture else None,
         )
 
     def record_saved(self, record: CaptureRecord) -> CaptureRecord:
@@ -235,6 +323,7 @@ class Desk:
     # --- helpers -----------------------------------------------------------------------------
 
     def _refuse(self, code: str, reasons: list[Text]) -> State:
+        self.presence.close()
         self.state = State.REFUSED
         self.refusal_code = code
         self.reasons = reasons
@@ -245,6 +334,18 @@ class Desk:
             raise WorkflowError(
                 Text(f"当前步骤为“{self.state}”，不能执行此操作。", f"Not possible in step '{self.state}'.")
             )
+
+
+def _chip_evidence(card: CardRead) -> ChipEvidence:
+    return ChipEvidence(
+        text=card.raw_text,
+        wlt=card.raw_wlt,
+        fingerprint=card.fingerprint,
+        chip_serial=card.chip_serial,
+        sam_id=card.sam_id,
+        card_type=card.card_type,
+        parsed=_parsed_identity(card),
+    )
 
 
 def _parsed_identity(card: CardRead) -> dict[str, str]:

@@ -29,6 +29,9 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--photo", type=Path, required=True, help="the photograph (JPEG/PNG)")
     parser.add_argument("--operator", default=None, help="who captures (default: the login name)")
     parser.add_argument("--note", default=None, help="reason for using a photo that has warnings")
+    parser.add_argument(
+        "--recapture-reason", default=None, help="why a student captured here before is captured again"
+    )
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(handler=run)
 
@@ -74,7 +77,18 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
                 )
             )
         desk = app.desk()
-        if desk.card_read(card) is State.REFUSED:
+        state = desk.card_read(card)
+        if state is State.CONFIRM_RECAPTURE:
+            if not (args.recapture_reason or "").strip():
+                message = Text(
+                    "该生已在本站采集过：重新采集请用 --recapture-reason 说明原因。",
+                    "Captured here before: give the reason for a recapture with --recapture-reason.",
+                )
+                data = {"ok": False, "state": str(state), "refusal_code": "RECAPTURE_REASON_REQUIRED",
+                        "message": message.as_dict()}  # fmt: skip
+                return _out(args, 1, data, message)
+            desk.confirm_recapture(args.recapture_reason)
+        if desk.state is State.REFUSED:
             reasons = desk.reasons
             data = {
                 "ok": False,

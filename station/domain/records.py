@@ -8,7 +8,12 @@ with the pre-registration. Its identity is fixed at capture (docs/sync-protocol.
 * ``record_id``: a UUIDv7 (RFC 9562), minted before the officer sees "saved" and never re-minted;
 * ``payload_sha256``: SHA-256 of the payload's RFC 8785 canonical JSON (``sync.protocol.canonical``,
   shared with the registry), so "same id, other content" is detectable at both ends;
-* a recapture is a new record naming the one it ``supersedes``.
+* a recapture is a new record naming the one it ``supersedes``, with the officer's reason.
+
+The card's chip is the evidence of identity. When a card cannot be read, the desk's unreadable-card
+path (look-up by the last six digits of the ID number, a county administrator's sign-off) saves a
+record without chip evidence that carries ``ManualEvidence`` instead; how that travels on the wire is
+decided in ``ManualEvidence.wire`` alone.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from typing import Any
 
 from sync.protocol.canonical import payload_sha256, sha256_hex, uuid7
 from sync.protocol.jpeg import jpeg_dimensions
+
+# The card type of a record saved without chip evidence (the unreadable-card path).
+UNREADABLE_CARD = "unreadable"
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,40 @@ class ChipEvidence:
 
 
 @dataclass(frozen=True)
+class ManualEvidence:
+    """Identity confirmed by people, not by the chip: the unreadable-card path.
+
+    The officer found the student by the last six digits of the ID number printed on the card and a
+    county administrator signed off with their password (the sign-off is also in the station's audit).
+    """
+
+    approved_by: str  # the county administrator's operator id
+    approved_at: datetime  # aware
+    reason: str = "card_unreadable"  # why the chip could not serve as evidence ([a-z0-9_])
+    lookup: str = "id_last6"  # how the student was found: the last six digits of the ID number
+
+    def __post_init__(self) -> None:
+        if self.approved_at.tzinfo is None:
+            raise ValueError("approved_at must be timezone-aware")
+        if not self.approved_by:
+            raise ValueError("a manual sign-off names the administrator")
+
+    def wire(self) -> dict[str, Any]:
+        """The record's members that mark it (``sync.protocol.wire.Record``, docs/sync-protocol.md §13.2):
+        ``"evidence": "manual"`` and ``manual_approval``; no ``chip`` member at all -- a record without
+        chip evidence never carries a made-up chip block."""
+        return {
+            "evidence": "manual",
+            "manual_approval": {
+                "approved_by": self.approved_by,
+                "approved_at": self.approved_at.astimezone(UTC).isoformat(),
+                "lookup": self.lookup,
+                "reason": self.reason,
+            },
+        }
+
+
+@dataclass(frozen=True)
 class CaptureRecord:
     record_id: str
     student_id: str
@@ -46,13 +88,23 @@ class CaptureRecord:
     county_code6: str
     operator: str
     captured_at: datetime  # aware, UTC
-    chip: ChipEvidence
+    chip: ChipEvidence | None  # None only with ``manual`` evidence (the chip could not be read)
     photo_jpeg: bytes
     photo_profile: str
     quality: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     comparison: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     supersedes: str | None = None
     officer_note: str | None = None  # the officer's reason when a warning was accepted
+    recapture_reason: str | None = None  # why a student captured before is captured again
+    manual: ManualEvidence | None = None  # identity signed off by an administrator instead of the chip
+
+    def __post_init__(self) -> None:
+        if (self.chip is None) == (self.manual is None):
+            raise ValueError("a record carries either chip evidence or a manual sign-off, exactly one")
+
+    @property
+    def card_type(self) -> str:
+        return self.chip.card_type if self.chip is not None else UNREADABLE_CARD
 
     @classmethod
     def new(cls, **values: Any) -> CaptureRecord:
@@ -61,8 +113,8 @@ class CaptureRecord:
         values.setdefault("captured_at", datetime.now(UTC))
         for name in ("quality", "comparison"):
             values[name] = MappingProxyType(dict(values.get(name) or {}))
-        chip = values["chip"]
-        if not isinstance(chip.parsed, MappingProxyType):
+        chip = values.get("chip")
+        if chip is not None and not isinstance(chip.parsed, MappingProxyType):
             values["chip"] = replace(chip, parsed=MappingProxyType(dict(chip.parsed)))
         if values["captured_at"].tzinfo is None:
             raise ValueError("captured_at must be timezone-aware")
@@ -81,25 +133,24 @@ class CaptureRecord:
         """
         b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
         width, height = jpeg_dimensions(self.photo_jpeg)
-        parsed = {"national_id": self.national_id, **dict(self.chip.parsed)}
-        chip: dict[str, Any] = {
-            "text_b64": b64(self.chip.text),
-            "photo_b64": b64(self.chip.wlt),
-            "parsed": parsed,
-        }
-        if self.chip.chip_serial:
-            chip["card_uid"] = self.chip.chip_serial
         meta: dict[str, Any] = {
             "station_id": self.station_id,
             "photo_profile": self.photo_profile,
-            "card_type": self.chip.card_type,
+            "card_type": self.card_type,
             "quality": dict(self.quality),
             "comparison": dict(self.comparison),
         }
+        chip: dict[str, Any] | None = None
+        if self.chip is not None:
+            parsed = {"national_id": self.national_id, **dict(self.chip.parsed)}
+            chip = {"text_b64": b64(self.chip.text), "photo_b64": b64(self.chip.wlt), "parsed": parsed}
+            if self.chip.chip_serial:
+                chip["card_uid"] = self.chip.chip_serial
         optional = {
-            "sam_id": self.chip.sam_id,
-            "fingerprint_b64": b64(self.chip.fingerprint) if self.chip.fingerprint else None,
+            "sam_id": self.chip.sam_id if self.chip else None,
+            "fingerprint_b64": b64(self.chip.fingerprint) if self.chip and self.chip.fingerprint else None,
             "officer_note": self.officer_note,
+            "recapture_reason": self.recapture_reason,
         }
         meta.update({key: value for key, value in optional.items() if value is not None})
         record: dict[str, Any] = {
@@ -115,9 +166,12 @@ class CaptureRecord:
                 "w": width,
                 "h": height,
             },
-            "chip": chip,
             "meta": meta,
         }
+        if chip is not None:
+            record["chip"] = chip
+        if self.manual is not None:
+            record.update(self.manual.wire())
         if self.supersedes:
             record["supersedes"] = self.supersedes
         return record

@@ -82,6 +82,11 @@ class CardEventStream:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    @property
+    def reader(self) -> Reader | None:
+        """The reader the thread has open now (None while it is lost); the demo's simulated hand uses it."""
+        return self._reader
+
     def request_read(self) -> None:
         """The officer asks to read again; refused with ``remove_card_first`` while the card stays."""
         self._reread.set()

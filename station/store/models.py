@@ -106,8 +106,9 @@ records = sa.Table(
     sa.CheckConstraint("chip_text IS NULL OR length(chip_text) = 256", name="ck_records_chip_text"),
     sa.CheckConstraint("chip_wlt IS NULL OR length(chip_wlt) = 1024", name="ck_records_chip_wlt"),
     sa.CheckConstraint(
-        "purged_at IS NOT NULL OR (national_id IS NOT NULL AND chip_text IS NOT NULL "
-        "AND chip_wlt IS NOT NULL AND photo_jpeg IS NOT NULL AND payload IS NOT NULL)",
+        # A record without chip blocks must be an administrator's manual sign-off (revision 0004).
+        "purged_at IS NOT NULL OR (national_id IS NOT NULL AND photo_jpeg IS NOT NULL AND payload IS NOT NULL "
+        "AND ((chip_text IS NOT NULL AND chip_wlt IS NOT NULL) OR card_type = 'unreadable'))",
         name="ck_records_complete",
     ),
     sa.Index("ix_records_student", "student_id"),

@@ -313,11 +313,14 @@ def _back_to_pending(
 
 
 def _wire(result: ItemResult) -> dict[str, object]:
-    return {
+    values = {
         name: getattr(result, name)
         for name in ItemResult.__dataclass_fields__
         if getattr(result, name) is not None
     }
+    if "fields" in values:
+        values["fields"] = list(values["fields"])  # type: ignore[call-overload]
+    return values
 
 
 def _batch_error(reason: str) -> OutboxError:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
 
+from station.domain.records import UNREADABLE_CARD
 from station.i18n import Text
 from station.store import audit, clock
 from station.store.engine import read_transaction, write_transaction
@@ -181,10 +182,17 @@ def _check(record: RecordRow) -> None:
         problems.append("photo_sha256 does not match the photo")
     if record.payload is None or hashlib.sha256(record.payload).hexdigest() != record.payload_sha256:
         problems.append("payload_sha256 does not match the payload")
-    if record.chip_text is None or len(record.chip_text) != 256:
-        problems.append("chip text block is not 256 bytes")
-    if record.chip_wlt is None or len(record.chip_wlt) != 1024:
-        problems.append("chip photo block is not 1024 bytes")
+    if record.card_type == UNREADABLE_CARD:
+        # A manual sign-off: no chip blocks at all, and the payload says who signed it off.
+        if record.chip_text is not None or record.chip_wlt is not None:
+            problems.append("a record signed off without a readable chip carries chip blocks")
+        if record.payload is None or b'"manual_evidence"' not in record.payload:
+            problems.append("a record without chip evidence lacks its manual sign-off")
+    else:
+        if record.chip_text is None or len(record.chip_text) != 256:
+            problems.append("chip text block is not 256 bytes")
+        if record.chip_wlt is None or len(record.chip_wlt) != 1024:
+            problems.append("chip photo block is not 1024 bytes")
     if not record.national_id:
         problems.append("national_id is empty")
     try:

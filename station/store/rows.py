@@ -118,6 +118,7 @@ class RecordRow:
         from sync.protocol.canonical import canonical_json
 
         captured_at = capture.captured_at if isinstance(capture.captured_at, datetime) else None
+        chip = capture.chip  # None for a record signed off without a readable chip (manual evidence)
         return cls(
             record_id=capture.record_id,
             student_id=capture.student_id,
@@ -126,12 +127,12 @@ class RecordRow:
             county_code6=capture.county_code6,
             operator=capture.operator,
             captured_at=iso(captured_at) if captured_at else str(capture.captured_at),
-            chip_text=capture.chip.text,
-            chip_wlt=capture.chip.wlt,
-            chip_fingerprint=capture.chip.fingerprint,
-            chip_serial=capture.chip.chip_serial,
-            sam_id=capture.chip.sam_id,
-            card_type=capture.chip.card_type,
+            chip_text=chip.text if chip else None,
+            chip_wlt=chip.wlt if chip else None,
+            chip_fingerprint=chip.fingerprint if chip else None,
+            chip_serial=chip.chip_serial if chip else None,
+            sam_id=chip.sam_id if chip else None,
+            card_type=capture.card_type,
             photo_jpeg=capture.photo_jpeg,
             photo_sha256=capture.photo_sha256,
             photo_profile=capture.photo_profile,
@@ -225,10 +226,17 @@ class ItemResult:
     photo_sha256: str | None = None
     retry_after_s: float | None = None
     detail: str | None = None
+    # Kept as structured fields, not only in ``detail``: the desk shows them to the officer.
+    fields: tuple[str, ...] | None = None  # ID_MISMATCH: the fields that differ
+    holder_school_code: str | None = None  # ALREADY_REGISTERED: the school holding the registration
+    holder_school_name: str | None = None
 
     @classmethod
     def from_wire(cls, item: dict[str, Any]) -> ItemResult:
-        return cls(**{name: item.get(name) for name in cls.__dataclass_fields__})
+        values = {name: item.get(name) for name in cls.__dataclass_fields__}
+        if values["fields"] is not None:
+            values["fields"] = tuple(str(name) for name in values["fields"])
+        return cls(**values)
 
 
 @dataclass(frozen=True)

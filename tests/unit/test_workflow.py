@@ -137,12 +137,19 @@ def test_recapture_supersedes_the_previous_record(setup):
     desk, queue, _, students, cards = setup
     queue.students[students[0].national_id] = replace(students[0], status=StudentStatus.CAPTURED)
     queue.latest[students[0].student_id] = "0190f3c2-0000-7000-8000-000000000001"
-    assert desk.card_read(cards[0]) is State.PHOTO
+    assert desk.card_read(cards[0]) is State.CONFIRM_RECAPTURE
     assert "重新采集" in desk.reasons[0].zh
+    with pytest.raises(WorkflowError):  # no photo before the officer confirmed with a reason
+        desk.photo_taken(Photo())
+    with pytest.raises(WorkflowError):
+        desk.confirm_recapture("   ")
+    assert desk.confirm_recapture("photo was blurred on the first capture") is State.PHOTO
     desk.photo_taken(Photo())
     desk.retake()
     desk.photo_taken(Photo())
-    assert desk.accept("officer-1").supersedes == "0190f3c2-0000-7000-8000-000000000001"
+    record = desk.accept("officer-1")
+    assert record.supersedes == "0190f3c2-0000-7000-8000-000000000001"
+    assert record.recapture_reason == "photo was blurred on the first capture"
 
 
 def test_capture_after_the_deadline_warns_but_does_not_refuse(setup):
@@ -153,3 +160,60 @@ def test_capture_after_the_deadline_warns_but_does_not_refuse(setup):
     desk.clock = lambda: NOW
     desk.card_read(cards[0])
     assert not desk.reasons
+
+
+# --- the wrong-person guard inside the desk --------------------------------------------------
+
+
+def test_an_auto_photo_of_the_person_seated_at_the_card_read_is_refused(setup):
+    desk, _, sink, _, cards = setup
+    desk.observe_face(True, 10.0)  # the previous student is still in the chair
+    desk.card_read(cards[0], now=10.1)
+    desk.observe_face(True, 10.4)
+    with pytest.raises(WorkflowError) as caught:
+        desk.photo_taken(Photo(), auto=True, frame_time=10.4)
+    assert caught.value.code == "stale_autocapture" and desk.state is State.PHOTO
+    desk.observe_face(False, 11.0)  # they stand up ...
+    desk.observe_face(False, 11.7)
+    desk.observe_face(True, 12.0)  # ... the new student sits down and stays
+    desk.observe_face(True, 13.6)
+    assert desk.presence.armed
+    with pytest.raises(WorkflowError):  # a frame from before the guard armed is still refused
+        desk.photo_taken(Photo(), auto=True, frame_time=13.0)
+    assert desk.photo_taken(Photo(), auto=True, frame_time=13.7) is State.REVIEW
+    desk.accept("officer-1")
+    assert len(sink.saved) == 1
+
+
+def test_the_officer_taking_the_photo_confirms_the_person_in_view(setup):
+    desk, _, _, _, cards = setup
+    desk.observe_face(True, 1.0)
+    desk.card_read(cards[0], now=1.1)
+    assert not desk.presence.armed
+    assert desk.photo_taken(Photo(), now=1.2) is State.REVIEW  # a manual capture: the officer's call
+    assert desk.presence.confirmed
+
+
+def test_unreadable_card_path_needs_the_matching_last_six_digits(setup):
+    from station.domain.records import ManualEvidence
+
+    desk, _, sink, students, _ = setup
+    evidence = ManualEvidence("admin-1", NOW)
+    with pytest.raises(WorkflowError):
+        desk.open_manual(students[0], evidence, students[1].national_id[-6:])
+    assert desk.state is State.WAITING_FOR_CARD
+    assert desk.open_manual(students[0], evidence, students[0].national_id[-6:].lower()) is State.PHOTO
+    assert "admin-1" in desk.reasons[0].zh
+    desk.photo_taken(Photo())
+    record = desk.accept("officer-1")
+    assert record.chip is None and record.manual == evidence and record.card_type == "unreadable"
+    assert sink.saved == [record]
+
+
+def test_unreadable_card_path_still_refuses_who_may_not_be_captured(setup):
+    from station.domain.records import ManualEvidence
+
+    desk, queue, _, students, _ = setup
+    queue.students[students[2].national_id] = replace(students[2], status=StudentStatus.CAPTURED_AT_ZHONGKAO)
+    state = desk.open_manual(students[2], ManualEvidence("admin-1", NOW), students[2].national_id[-6:])
+    assert state is State.REFUSED and desk.refusal_code == "CAPTURED_AT_ZHONGKAO"

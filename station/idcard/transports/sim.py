@@ -68,6 +68,8 @@ class SimulatedReader(SamReader):
         self.cycle = cycle
         self._next = 0
         self._read_at: float | None = None
+        self._next_requested = threading.Event()
+        self._unplugged = False
         if fault and fault.startswith("sw3="):
             self.emulator.forced[(0x30, 0x01)] = self.emulator.forced[(0x30, 0x10)] = int(fault[4:], 16)
         elif fault == "remove_mid_read":
@@ -83,13 +85,30 @@ class SimulatedReader(SamReader):
         self._next += 1
         self._read_at = None
 
+    def request_next(self) -> None:
+        """Put the next person's card on the reader at the next poll (any thread: the demo's key)."""
+        self._next_requested.set()
+
+    def set_plugged(self, plugged: bool) -> None:
+        """Pull or reinsert the simulated USB cable: unplugged, every exchange fails as a gone reader."""
+        self._unplugged = not plugged
+        channel = self._channel
+        if isinstance(channel, LoopbackChannel):
+            channel.fault = "gone" if self._unplugged else self._channel_fault()
+
+    def _channel_fault(self) -> str | None:
+        if self._unplugged:
+            return "gone"
+        return self.fault if self.fault in ("timeout", "corrupt", "gone") else None
+
     def _open_channel(self) -> LoopbackChannel:
-        return LoopbackChannel(
-            self.emulator, self.fault if self.fault in ("timeout", "corrupt", "gone") else None
-        )
+        return LoopbackChannel(self.emulator, self._channel_fault())
 
     def card_present(self, timeout: float = 1.0) -> bool:
-        if self.cycle and self._read_at is not None and time.monotonic() - self._read_at >= self.cycle:
+        if self._next_requested.is_set():
+            self._next_requested.clear()
+            self.present_next()
+        elif self.cycle and self._read_at is not None and time.monotonic() - self._read_at >= self.cycle:
             self.present_next()
         return super().card_present(timeout)
 
