@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,6 +145,53 @@ class StationApp:
             else s
             for s in students
         ]
+
+    def unsynced(self) -> tuple[int, str | None]:
+        """Records not yet answered by the registry, and when the oldest of them was captured (UTC ISO)."""
+        waiting = [
+            entry
+            for state in ("pending", "inflight")
+            for entry in self.database.outbox.list(state, limit=1)
+        ]
+        counts = self.database.outbox.counts()
+        oldest = min((entry.created_at for entry in waiting), default=None)
+        return counts["pending"] + counts["inflight"], oldest
+
+    def records_since(self, since: datetime, *, limit: int = 2000) -> list[tuple[Any, dict | None]]:
+        """Records captured here since ``since`` (aware), newest first: (summary, the registry's result).
+
+        No personal data: summaries carry ids, states and numbers; the desk joins names from the queue.
+        """
+        from station.store.clock import iso
+
+        since_utc_iso = iso(since)
+        found = []
+        for summary in self.database.records.list(limit=limit):
+            if summary.captured_at < since_utc_iso:
+                break
+            result = None
+            if summary.state in ("rejected", "conflict"):
+                entry = self.database.outbox.get(summary.record_id)
+                result = entry.result if entry is not None else None
+            found.append((summary, result))
+        return found
+
+    def verify_administrator(self, username: str, password: str) -> str:
+        """A county administrator's password check for a sign-off; their user name, or an ``OfficerError``
+        (wrong password, locked, or not an administrator). Failures count towards the lockout."""
+        from station.errors import OfficerError
+
+        operator = self.database.operators.verify(username.strip(), password)
+        if operator.role != "county_admin":
+            raise OfficerError(
+                i18n.Text("签字须由旗县管理员账号完成。", "The sign-off must come from a county administrator."),
+                code="not_county_admin",
+            )
+        return operator.username
+
+    def audit(self, action: str, *, operator: str | None, subject: str | None, detail: dict | None = None) -> None:
+        """Append to the station's audit log (ids and codes only: never a name or an ID number)."""
+        self.database.audit.append(action, operator=operator, subject=subject, detail=detail or {})
 
     def load_queue(self, rows: list[dict], *, feed: str) -> int:
         """Put pre-registration rows (the feed's ``data`` shape) into the queue; returns how many."""

@@ -107,6 +107,10 @@ class CaptureSession:
     def wait_for_frame(self, after_index: int = -1, timeout: float = 1.0) -> Frame | None:
         return self._thread.wait_for_frame(after_index, timeout)
 
+    def latest_analysis(self) -> tuple[Frame, QualityReport] | None:
+        """The newest analysed frame with its report (the frame's timestamp says when it was seen)."""
+        return self._thread.latest_analysis()
+
     def latest_report(self) -> QualityReport | None:
         analysis = self._thread.latest_analysis()
         return None if analysis is None else analysis[1]

@@ -1,14 +1,25 @@
-"""``station demo``: a demonstration station with a synthetic county queue, then the desk.
+"""``station demo``: a demonstration station of 土默特左旗 (150121) with its own registry, then the desk.
 
-It sets up (once) an encrypted station database in the demo directory, enrolls it as a demo station of
-土默特左旗 (150121) with the simulated card reader and camera, fills the queue with synthetic students
-(the simulated reader serves the same synthetic people, so their cards match), prints the queue by
-school and class, and opens the desk window when there is a screen. Nothing here is real personal data.
+On first use it sets up, in the demo directory, an encrypted station database enrolled as demo
+station DEMO-01 with the simulated card reader and camera, and an embedded reference registry
+(``demo_registry``: throwaway PKI, SQLite, seeded with the county's synthetic students). Each run
+serves that registry on 127.0.0.1, pulls the queue from it, prints the queue by school and class,
+and opens the desk:
+
+* with a screen: the desk window; F8 lets the next synthetic student sit down with their card
+  (``--autoplay``: the demo plays the officer on a cycle);
+* ``--headless`` (also the default without a screen): the same walkthrough offscreen -- several
+  captures, a refused card, a sync, the registration numbers printed -- with ``--screenshots DIR``
+  a PNG of each main state. Exit 0 when the walkthrough completed, 1 when it did not;
+* ``--no-gui``: only set up, sync and list.
+
+Nothing here is real personal data; nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -22,13 +33,17 @@ from station.i18n import Text
 DEMO_COUNTY = "150121"
 DEMO_STATION = "DEMO-01"
 DEMO_SEED = 2026
+HEADLESS_CAPTURES = 3
 
 
-def register(subparsers) -> None:
+def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser = subparsers.add_parser("demo", help="run a demonstration station / 演示")
-    parser.add_argument("--students", type=int, default=60, help="size of the synthetic queue (first run)")
-    parser.add_argument("--no-gui", action="store_true", help="only set up and list the queue")
+    parser.add_argument("--students", type=int, default=60, help="size of the synthetic county (first run)")
+    parser.add_argument("--no-gui", action="store_true", help="only set up, sync and list the queue")
     parser.add_argument("--json", action="store_true", help="print the queue summary as JSON")
+    parser.add_argument("--autoplay", action="store_true", help="the demo plays the officer on a cycle")
+    parser.add_argument("--headless", action="store_true", help="run the walkthrough offscreen")
+    parser.add_argument("--screenshots", type=Path, help="with --headless: save PNGs of the main states here")
     from station.commands.gui import add_gui_options
 
     add_gui_options(parser)
@@ -41,51 +56,107 @@ def demo_home(settings) -> Path:  # type: ignore[no-untyped-def]
     return Path(given) if given else Path(platformdirs.user_data_dir("capture-station-demo", appauthor=False))
 
 
-def setup_demo_station(settings, students: int, *, card_cycle_seconds: float = 8.0) -> str | None:  # type: ignore[no-untyped-def]
+def demo_season(today: date) -> int:
+    """The entry year the demo registers for: this year until its 30 November, then the next."""
+    return today.year if (today.month, today.day) <= (11, 30) else today.year + 1
+
+
+def _reader_spec(students: int, season: int, cycle: float) -> str:
+    return (
+        f"sim:seed={DEMO_SEED},count={students},county={DEMO_COUNTY},birth_year={season - 16},cycle={cycle:g}"
+    )
+
+
+def setup_demo_station(settings, students: int, *, card_cycle_seconds: float = 8.0, registry=None) -> str | None:  # type: ignore[no-untyped-def]
     """Create the demo station at ``settings.home`` unless it exists; return the recovery code when created.
 
-    The simulated reader serves the same synthetic people as the queue (same seed, county and year).
+    With ``registry`` (a ``DemoRegistry``) the station is enrolled with it and pulls its queue from
+    it; without, the synthetic queue is loaded directly (the tests' quick station). The simulated
+    reader serves the same synthetic people as the queue (same seed, county and birth year).
     """
     from station.app import create_station
     from sync.protocol import synthetic
 
     home = settings.home
     if (home / "station.db").exists():
+        if registry is not None:
+            _ensure_enrolled(settings, registry)
         return None
-    year = date.today().year
+    season = registry.season if registry is not None else demo_season(date.today())
     app, recovery_code = create_station(settings)
     with app:
         station_config.save(
             station_config.StationConfig(
                 station_id=DEMO_STATION,
                 county_code6=DEMO_COUNTY,
-                entry_year=year,
-                reader=(
-                    f"sim:seed={DEMO_SEED},count={students},county={DEMO_COUNTY},"
-                    f"birth_year={year - 16},cycle={card_cycle_seconds:g}"
-                ),
+                entry_year=season,
+                reader=_reader_spec(students, season, 0 if registry is not None else card_cycle_seconds),
                 camera="sim",
             ),
             home,
         )
-        rows = synthetic.preregistrations(students, DEMO_COUNTY, seed=DEMO_SEED, entry_year=year)
-        app.load_queue(rows, feed="demo")
+        if registry is not None:
+            from station.syncing.credentials import save_credentials
+
+            save_credentials(app.database, registry.credentials())
+        else:
+            rows = synthetic.preregistrations(students, DEMO_COUNTY, seed=DEMO_SEED, entry_year=season)
+            app.load_queue(rows, feed="demo")
     return recovery_code
 
 
+def _ensure_enrolled(settings, registry) -> None:  # type: ignore[no-untyped-def]
+    """A demo station set up before it had a registry gets the registry's credentials."""
+    from station.app import StationApp
+    from station.syncing.credentials import load_credentials, save_credentials
+
+    with StationApp.open(settings) as app:
+        if load_credentials(app.database) is None:
+            save_credentials(app.database, registry.credentials())
+
+
 def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
+    from station.commands.demo_registry import DemoRegistry
+
     home = demo_home(ctx.settings)
     ctx = ctx.with_home(home)
-    recovery_code = setup_demo_station(ctx.settings, args.students)
-    ctx = ctx.reload()  # the demo's settings, now saved
-    if recovery_code is not None:
-        print(Text("已创建演示采集站：{home}", "Demo station created in {home}").format(home=home))
-        print(
-            Text(
-                "恢复码（仅显示一次，演示用）：{code}", "Recovery code (shown once; demo only): {code}"
-            ).format(code=recovery_code)
-        )
+    existing = station_config.load(home) if (home / station_config.CONFIG_FILE).exists() else None
+    season = existing.entry_year if existing is not None and existing.enrolled else demo_season(date.today())
+    students = args.students
+    registry = DemoRegistry.prepare(
+        home, season=season, county=DEMO_COUNTY, station_id=DEMO_STATION, students=students, seed=DEMO_SEED
+    )
+    recovery_code = setup_demo_station(ctx.settings, students, registry=registry)
+    url = registry.start()
+    try:
+        station_config.save(station_config.update(station_config.load(home), registry_url=url), home)
+        ctx = ctx.reload()  # the demo's settings, now saved with this run's registry address
+        if recovery_code is not None:
+            print(Text("已创建演示采集站：{home}", "Demo station created in {home}").format(home=home))
+            print(
+                Text(
+                    "恢复码（仅显示一次，演示用）：{code}", "Recovery code (shown once; demo only): {code}"
+                ).format(code=recovery_code)
+            )
+        code = _pull_and_list(args, ctx, home)
+        if code != 0 or args.no_gui:
+            return code
+        headless = args.headless or not _has_screen()
+        if not args.headless and headless:
+            print(Text("没有图形界面：以无界面方式演示。", "No screen: running the walkthrough offscreen."))
+        return _open_desk(args, ctx, headless)
+    finally:
+        registry.stop()
+
+
+def _pull_and_list(args, ctx, home: Path) -> int:  # type: ignore[no-untyped-def]
     with ctx.open_station() as app:
+        report = app.sync_engine().run_once(push=False)
+        if not report.ok:
+            from station.syncing.messages import describe
+
+            sys.stderr.write(f"{describe(report.error_code)}\n")
+            return 1
         students = app.database.queue.list()
         by_class = Counter((s.school_name, s.class_no) for s in students)
         by_status = Counter(s.status for s in students)
@@ -103,21 +174,62 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
             )
         else:
             _print_queue(app, students, by_class, by_status)
-    if args.no_gui or not _has_screen():
-        if not args.no_gui:
-            print(
-                Text(
-                    "没有图形界面（DISPLAY 未设置），只列出名单。", "No screen (DISPLAY unset): listing only."
-                )
-            )
-        return 0
+    return 0
+
+
+def _open_desk(args, ctx, headless: bool) -> int:  # type: ignore[no-untyped-def]
+    from station.commands.demo_walk import DemoHand, Outcome, Walkthrough, summary_lines
     from station.ui.desk_app import run_desk
 
-    # The demo runs as a demo officer without a log-in; `station gui` asks for one.
-    return run_desk(ctx, operator="demo", seconds=args.seconds, screenshot=args.screenshot)
+    finished: list[Outcome] = []
+
+    def start(window, services) -> None:  # type: ignore[no-untyped-def]
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        from station.services.desk_controller import Level
+
+        hand = DemoHand(services)
+        window.demo_hand = hand
+        QShortcut(QKeySequence("F8"), window, activated=hand.next_student)
+        window.show_notice(
+            Text(
+                "演示模式：按 F8 请下一位学生带身份证就座；F1 查看全部按键。数据均为虚构。",
+                "Demo: F8 seats the next student with their card; F1 lists the keys. All people are synthetic.",
+            ),
+            Level.INFO,
+        )
+        if headless or args.autoplay:
+            walk = Walkthrough(
+                window,
+                services,
+                captures_goal=HEADLESS_CAPTURES if headless else None,
+                screenshots=args.screenshots if headless else None,
+                pace=0.5 if headless else 1.0,
+                on_done=finished.append,
+            )
+            window.demo_walk = walk
+            walk.start()
+
+    code = run_desk(
+        ctx,
+        operator="demo",
+        seconds=None if headless else args.seconds,
+        screenshot=args.screenshot,
+        after_start=start,
+        platform="offscreen" if headless else None,
+        sync_interval_s=20.0,
+    )
+    if headless:
+        if not finished or not finished[0].ok:
+            problem = finished[0].problem if finished else None
+            sys.stderr.write(f"{Text('演示未能完成。', 'The demo walkthrough did not complete.')} {problem or ''}\n")
+            return 1
+        for line in summary_lines(finished[0]):
+            print(line)
+    return code
 
 
-def _print_queue(app, students, by_class, by_status) -> None:
+def _print_queue(app, students, by_class, by_status) -> None:  # type: ignore[no-untyped-def]
     from station.domain import rules
     from station.domain.students import STATUS_NAMES
 

@@ -98,3 +98,51 @@ def rejection_reason(code: str | None) -> Text:
     if code in REJECTION_REASONS:
         return REJECTION_REASONS[code]
     return Text(f"登记中心退回（{code}）", f"returned by the registry ({code})")
+
+
+_FIELD_NAMES = {
+    "name": Text("姓名", "name"),
+    "sex": Text("性别", "sex"),
+    "birth_date": Text("出生日期", "birth date"),
+    "nation": Text("民族", "ethnic group"),
+    "national_id": Text("身份证号", "ID number"),
+    "id_number": Text("身份证号", "ID number"),
+}
+
+_WHAT_TO_DO = {
+    "NOT_APPROVED": Text("请学生联系班主任确认预注册已审核。", "The student checks the approval with the class teacher."),
+    "WITHDRAWN": Text("无需处理；如有疑问请联系学校。", "Nothing to do; the school can explain."),
+    "CAPTURED_AT_ZHONGKAO": Text("无需再采集。", "No capture needed."),
+    "ID_MISMATCH": Text(
+        "请学生通过班主任更正预注册信息，审核后重新采集。",
+        "The student has the pre-registration corrected, then is captured again.",
+    ),
+    "ALREADY_REGISTERED": Text(
+        "请与该学校核实；确属重复注册的无需处理。", "Check with that school; a true duplicate needs nothing more."
+    ),
+    "DEADLINE_PASSED": Text("请联系旗县招生考试机构。", "Contact the county examinations office."),
+    "SERIALS_EXHAUSTED": Text("请联系盟市招生考试机构。", "Contact the league examinations office."),
+}
+
+
+def rejection_sentence(result: dict | None) -> Text:
+    """A returned record as the officer reads it: the reason, its details and what to do.
+
+    ``result`` is the registry's per-record result as the outbox keeps it: for ``ID_MISMATCH`` the
+    differing ``fields``, for ``ALREADY_REGISTERED`` the ``holder_school_name`` / ``_code``.
+    """
+    result = result or {}
+    code = result.get("code")
+    reason = rejection_reason(code)
+    zh, en = reason.zh, reason.en
+    if code == "ID_MISMATCH" and result.get("fields"):
+        names = [_FIELD_NAMES.get(str(f), Text(str(f), str(f))) for f in result["fields"]]
+        zh += "（" + "、".join(n.zh for n in names) + "）"
+        en += " (" + ", ".join(n.en for n in names) + ")"
+    if code == "ALREADY_REGISTERED" and (result.get("holder_school_name") or result.get("holder_school_code")):
+        school = result.get("holder_school_name") or result.get("holder_school_code")
+        zh, en = f"已在{school}注册", f"registered at {school}"
+    todo = _WHAT_TO_DO.get(code or "")
+    if todo is not None:
+        zh, en = f"{zh}：{todo.zh}", f"{en}: {todo.en}"
+    return Text(zh, en)

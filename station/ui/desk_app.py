@@ -2,9 +2,10 @@
 
 ``run_desk`` continues what ``station.app.boot`` began (logging, crash handling, configuration):
 the Qt application with Qt's own Chinese translations (dialog buttons read 确定/取消) and Qt's
-messages routed into the log, the crash dialog on the crash handler, the store, the officer's
-log-in, the devices (camera, card reader, background sync) and the window -- in that order, each
-step logged. It returns the process exit code once the window is closed.
+messages routed into the log, the crash dialog on the crash handler, the store and the officer's
+log-in (``open_desk_station``: one place, so the order can change when the key becomes per officer),
+the devices (camera, card reader, background sync) and the window -- in that order, each step
+logged. It returns the process exit code once the window is closed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
@@ -22,6 +24,7 @@ from station.i18n import Text, current_language
 from station.services import qtlog
 from station.services.auth import NO_OPERATORS, Authenticator
 from station.services.crash_relay import CrashRelay
+from station.services.desk_controller import Level
 from station.services.station_services import DeskServices, build_services
 from station.ui.admin.desk_hook import attach_administration
 from station.ui.crash_dialog import CrashDialog
@@ -33,12 +36,15 @@ log = logging.getLogger("station.app")
 NOT_ENROLLED = Text("本机尚未登记为采集站。", "This machine is not enrolled as a capture station.")
 
 
-def qt_application() -> QApplication:
-    """The process's QApplication, created once, with Qt's own translations for the language."""
+def qt_application(platform: str | None = None) -> QApplication:
+    """The process's QApplication, created once, with Qt's own translations for the language.
+
+    ``platform`` picks Qt's platform plugin (``offscreen``: no display needed, as the headless demo).
+    """
     existing = QApplication.instance()
     if existing is not None:
         return existing  # type: ignore[return-value]
-    app = QApplication(sys.argv[:1])
+    app = QApplication(sys.argv[:1] + (["-platform", platform] if platform else []))
     app.setApplicationName("capture-station")
     install_translations(app)
     return app
@@ -75,6 +81,46 @@ class CrashReporting:
             self._crash.handle(type(error), error, error.__traceback__, "background operation")
 
 
+@dataclass
+class Officer:
+    """Who works the desk: the user name, and the authenticator that unlocks the idle lock (None for
+    the demo's built-in officer, who never logs in)."""
+
+    username: str
+    authenticator: Authenticator | None = None
+
+
+def log_in(app: StationApp) -> Officer | int:
+    """The log-in step: an officer of this station gives their password; the exit code if not.
+
+    Today it runs after the store opened (accounts live in it). When the database key is wrapped per
+    officer (no OS keyring), this step moves before the store: it will return the key-unwrapping
+    credentials and ``open_desk_station`` will open the store with them.
+    """
+    authenticator = Authenticator(app)
+    if not authenticator.has_operators():
+        sys.stderr.write(f"{NO_OPERATORS}\n")
+        return 2
+    dialog = LoginDialog(authenticator)
+    if dialog.exec() != LoginDialog.DialogCode.Accepted or dialog.username is None:
+        return 1
+    return Officer(dialog.username, authenticator)
+
+
+def open_desk_station(context: Context, operator: str | None) -> tuple[StationApp, Officer] | int:
+    """The store, then the officer (``operator`` given: the demo's officer, no log-in); or an exit code."""
+    app: StationApp = context.open_station()
+    if not app.config.enrolled:
+        app.close()
+        sys.stderr.write(f"{NOT_ENROLLED}\n")
+        return 2
+    officer = Officer(operator) if operator is not None else log_in(app)
+    if isinstance(officer, int):
+        app.close()
+        return officer
+    return app, officer
+
+
 def run_desk(
     context: Context,
     *,
@@ -82,48 +128,47 @@ def run_desk(
     seconds: float | None = None,
     screenshot: Path | None = None,
     after_start: Callable[[DeskWindow, DeskServices], None] | None = None,
+    size: tuple[int, int] = (1366, 768),
+    sync_interval_s: float = 60.0,
+    platform: str | None = None,
 ) -> int:
     """Open the desk for this station until the window closes (or ``seconds`` pass); the exit code.
 
     Without ``operator`` an officer logs in first and the desk locks itself when idle (the demo
-    passes its own officer and skips the log-in).
+    passes its own officer and skips the log-in). ``after_start`` is called once the window shows
+    and the devices run (the demo drives its walkthrough from there).
     """
     startup = context.startup
-    qt_app = startup.window(qt_application, "window: Qt application")
+    qt_app = startup.window(lambda: qt_application(platform), "window: Qt application")
     qtlog.install()
     crashes = CrashReporting(context)
-    app: StationApp = context.open_station()
-    if not app.config.enrolled:
-        app.close()
-        sys.stderr.write(f"{NOT_ENROLLED}\n")
-        return 2
-    authenticator = None
-    if operator is None:
-        authenticator = Authenticator(app)
-        if not authenticator.has_operators():
-            app.close()
-            sys.stderr.write(f"{NO_OPERATORS}\n")
-            return 2
-        dialog = LoginDialog(authenticator)
-        if dialog.exec() != LoginDialog.DialogCode.Accepted or dialog.username is None:
-            app.close()
-            return 1
-        operator = dialog.username
-    services = startup.devices(lambda opened: build_services(opened, operator, on_unexpected=crashes.unexpected))
+    opened = open_desk_station(context, operator)
+    if isinstance(opened, int):
+        qtlog.uninstall()
+        return opened
+    app, officer = opened
+    services = startup.devices(
+        lambda station: build_services(
+            station, officer.username, sync_interval_s=sync_interval_s, on_unexpected=crashes.unexpected
+        )
+    )
     window = startup.window(
         lambda: DeskWindow(
             services.controller,
             services.camera,
             services.sync,
-            authenticator=authenticator,
-            idle_limit_s=app.config.idle_lock_minutes * 60 if authenticator else None,
+            cards=services.cards,
+            authenticator=officer.authenticator,
+            idle_limit_s=app.config.idle_lock_minutes * 60 if officer.authenticator else None,
         )
     )
     services.ops.failed.connect(window.show_error)
-    window.resize(1360, 820)
+    window.resize(*size)
     window.show()
     services.start()
-    administration = attach_administration(window, app, services, operator)  # noqa: F841 (lives with the window)
+    for notice in services.notices:
+        window.show_notice(notice, Level.WARN)
+    administration = attach_administration(window, app, services, officer.username)  # noqa: F841 (lives with the window)
     if after_start is not None:
         after_start(window, services)
     if seconds is not None:

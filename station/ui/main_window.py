@@ -1,113 +1,97 @@
-"""The desk window: queue on the left, live preview and guidance in the middle, card and student on the right.
+"""The desk window: one screen that says what to do, worked from the keyboard all day.
 
-The officer's path is top to bottom on the right-hand side: card read → identity checked → photo →
-review → save. Every message (refusals, guidance, save receipts) goes to the message list in plain
-language; the buttons enable themselves from the workflow state, so a wrong step cannot be clicked.
+Top to bottom: the current-step banner (the largest text on screen), a notice bar for the
+administration's notices, then three columns -- the queue and today's records (left), the live
+preview with its face guide and the one photo instruction, or the review, or a refusal panel
+(middle), the student side by side and the desk's messages (right) -- and the status bar.
+
+Keys (also in the README and under F1): Space capture now · Enter save (in the queue: open the
+student without a readable card) · Esc retake / cancel / clear · F2 re-read · F3 search · F5 sync
+now · F1 keys · Ctrl+N next student · Ctrl+Tab queue / records. Buttons never take the keyboard
+focus, so Space and Enter always mean the desk's own actions.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage, QPixmap
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QFormLayout,
-    QGroupBox,
+    QFrame,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QPushButton,
     QSplitter,
-    QTableView,
+    QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from station.capture.presence import Presence
 from station.capture.workflow import State
-from station.domain.students import STATUS_NAMES
+from station.domain import rules
 from station.errors import OfficerError
 from station.i18n import Text
-from station.services.camera_feed import CameraFeed, SourceState, state_message
+from station.services.camera_feed import CameraFeed, LiveGuidance, SourceState, state_message
 from station.services.desk_controller import DeskController, Level
 from station.services.sync_runner import SyncRunner
+from station.ui import dialogs
 from station.ui.idle_lock import IdleWatcher
 from station.ui.login import LoginDialog
-from station.ui.queue_model import QueueModel
-from sync.protocol import codes
+from station.ui.panels import GuidancePanel, RefusalPanel, ReviewPanel, StudentPanel
+from station.ui.preview import PhotoView, PreviewView
+from station.ui.queue_panel import QueuePanel
+from station.ui.records_panel import RecordsView, line_for
+from station.ui.status_bar import DeskStatusBar
+from station.ui.step_banner import StepBanner
+from station.ui.theme import STYLESHEET
+from station.ui.panels import CHIP_PHOTO_SIZE
 
-_LEVEL_COLOURS = {Level.OK: "#1b7f3b", Level.INFO: "#333333", Level.WARN: "#a86400", Level.ERROR: "#b00020"}
-_CHECK_MARKS = {"pass": "✔", "warn": "!", "fail": "✘"}
+_LEVEL_COLOURS = {Level.OK: "#1b7f3b", Level.INFO: "#333333", Level.WARN: "#a35f00", Level.ERROR: "#b00020"}
+_NOTICE_BACKGROUNDS = {Level.OK: "#e6f4ea", Level.INFO: "#e8f0fe", Level.WARN: "#fef7e0", Level.ERROR: "#fce8e6"}
+LIVE, REVIEW, REFUSAL = 0, 1, 2
+STATUS_REFRESH_MS = 5000
 
 
 class DeskWindow(QMainWindow):
+    """The capture desk.
+
+    Public API for the administration (kept stable; other windows plug in through it):
+
+    * ``admin_menu`` -- the "管理" QMenu; ``add_admin_action(text, shortcut, callback) -> QAction``
+      adds an entry (``shortcut`` a ``QKeySequence`` string such as ``"Ctrl+Shift+A"`` or None);
+    * ``show_notice(text, level)`` -- a prominent notice under the step banner (not a refusal) until
+      ``clear_notice()`` or the next notice; ``level`` is ``station.services.desk_controller.Level``;
+    * ``set_capture_blocked(reason)`` -- capture disabled with ``reason`` in the banner until
+      ``set_capture_blocked(None)``; a student already open is kept, nothing is discarded;
+    * ``show_error(error)`` -- a background operation's ``OfficerError`` as a sentence.
+    """
+
     def __init__(
         self,
         controller: DeskController,
         camera: CameraFeed,
         sync: SyncRunner | None = None,
         *,
-        authenticator=None,  # station.services.auth.Authenticator: enables the idle lock
+        cards=None,  # type: ignore[no-untyped-def]  # station.services.card_feed.CardFeed (F2, reader state)
+        authenticator=None,  # type: ignore[no-untyped-def]  # enables the idle lock
         idle_limit_s: float | None = None,
     ) -> None:
         super().__init__()
-        self.controller, self.camera = controller, camera
-        self._sync_text = str(Text("未同步", "not synced"))
-        config = controller.app.config
-        county = codes.county(config.county_code6)
+        self.controller, self.camera, self.sync, self.cards = controller, camera, sync, cards
+        self._camera_was_open = False
         self.setWindowTitle(str(Text("考籍注册采集站", "Exam-registration capture station")))
-        self.banner = QLabel()
-        self.banner.setObjectName("banner")
-        self._county_text = f"{county.league_name_zh}{county.name_zh}" if county else config.county_code6
-
-        self.queue_model = QueueModel()
-        self.queue_view = QTableView()
-        self.queue_view.setModel(self.queue_model)
-        self.queue_view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.queue_view.horizontalHeader().setStretchLastSection(True)
-
-        self.preview = QLabel(str(Text("正在打开摄像头…", "Opening the camera…")))
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(480, 360)
-        self.guidance = QListWidget()
-        self.guidance.setObjectName("guidance")
-        self.guidance.setWordWrap(True)
-
-        self.card_labels = {
-            key: QLabel("—") for key in ("name", "sex", "nation", "birth_date", "id_number", "valid")
-        }
-        self.student_labels = {key: QLabel("—") for key in ("school", "class", "language", "status")}
-        self.photo_view = QLabel()
-        self.photo_view.setFixedSize(180, 240)
-        self.photo_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.messages = QListWidget()
-        self.messages.setObjectName("messages")
-        self.messages.setWordWrap(True)
-
-        self.capture_button = QPushButton(str(Text("拍照", "Take photo")))
-        self.retake_button = QPushButton(str(Text("重拍", "Retake")))
-        self.save_button = QPushButton(str(Text("确认保存", "Save")))
-        self.next_button = QPushButton(str(Text("下一位", "Next student")))
-        self.capture_button.clicked.connect(self._manual_capture)
-        self.retake_button.clicked.connect(controller.retake)
-        self.save_button.clicked.connect(controller.accept)
-        self.next_button.clicked.connect(self._next)
-
-        self.setCentralWidget(self._layout())
-        controller.state_changed.connect(self._on_state)
-        controller.message.connect(self._on_message)
-        controller.card_shown.connect(self._on_card)
-        controller.student_shown.connect(self._on_student)
-        controller.queue_changed.connect(self.refresh_queue)
-        camera.frame_ready.connect(self._on_frame)
-        camera.report_ready.connect(self._on_report)
-        camera.state_changed.connect(self._on_camera_state)
-        camera.photo_ready.connect(controller.on_photo)
-        if sync is not None:
-            sync.report_ready.connect(self._on_sync_report)
-            sync.status.connect(self._on_sync_status)
+        self.setStyleSheet(STYLESHEET)
+        self._build()
+        self._connect()
         self._authenticator = authenticator
         self.idle: IdleWatcher | None = None
         self.lock_dialog: LoginDialog | None = None
@@ -116,104 +100,404 @@ class DeskWindow(QMainWindow):
             QApplication.instance().installEventFilter(self.idle)
             self.idle.idle.connect(self.lock)
             self.idle.start()
+        self.status.set_officer(controller.operator)
+        self.status.set_days_left(controller.days_left())
         self.refresh_queue()
+        self.refresh_records()
+        self.refresh_status()
         self._on_state(controller.state)
+        self.banner.show_step(controller.step())
 
     # -- layout -------------------------------------------------------------------------------
 
-    def _layout(self) -> QWidget:
-        card_box = QGroupBox(str(Text("身份证", "ID card")))
-        card_form = QFormLayout(card_box)
-        for key, label in (
-            ("name", Text("姓名", "Name")), ("sex", Text("性别", "Sex")), ("nation", Text("民族", "Ethnic group")),
-            ("birth_date", Text("出生日期", "Born")), ("id_number", Text("证件号码", "ID number")),
-            ("valid", Text("有效期", "Valid")),
-        ):  # fmt: skip
-            card_form.addRow(str(label), self.card_labels[key])
-        student_box = QGroupBox(str(Text("预注册信息", "Pre-registration")))
-        student_form = QFormLayout(student_box)
-        for key, label in (
-            ("school", Text("学校", "School")), ("class", Text("班级", "Class")),
-            ("language", Text("教学语言", "Teaching language")), ("status", Text("状态", "Status")),
-        ):  # fmt: skip
-            student_form.addRow(str(label), self.student_labels[key])
-        right = QVBoxLayout()
-        right.addWidget(card_box)
-        right.addWidget(student_box)
-        right.addWidget(self.photo_view, alignment=Qt.AlignmentFlag.AlignHCenter)
-        buttons = QHBoxLayout()
-        for button in (self.capture_button, self.retake_button, self.save_button, self.next_button):
-            buttons.addWidget(button)
-        right.addLayout(buttons)
-        right.addWidget(self.messages, stretch=1)
-        right_widget = QWidget()
-        right_widget.setLayout(right)
+    def _build(self) -> None:
+        self.banner = StepBanner()
+        self.notice = QLabel()
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
+        self.queue = QueuePanel()
+        self.records = RecordsView()
+        self.tabs = QTabWidget()
+        self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tabs.addTab(self.queue, str(Text("待采集名单", "Queue")))
+        self.tabs.addTab(self.records, str(Text("今日记录", "Today's records")))
 
-        middle = QVBoxLayout()
-        middle.addWidget(self.preview, stretch=3)
-        middle.addWidget(self.guidance, stretch=2)
-        middle_widget = QWidget()
-        middle_widget.setLayout(middle)
+        self.preview = PreviewView()
+        self.preview.set_guide(self.camera.face_guide())
+        self.chip_live = PhotoView(Text("芯片照片", "Chip photo"), CHIP_PHOTO_SIZE)
+        self.chip_live.setVisible(self.controller.chip_decoder is not None)
+        self.guidance = GuidancePanel()
+        live = QWidget()
+        live_layout = QVBoxLayout(live)
+        live_layout.setContentsMargins(0, 0, 0, 0)
+        picture = QHBoxLayout()
+        picture.addWidget(self.preview, stretch=1)
+        picture.addWidget(self.chip_live, alignment=Qt.AlignmentFlag.AlignTop)
+        live_layout.addLayout(picture, stretch=1)
+        live_layout.addWidget(self.guidance)
+        self.review = ReviewPanel()
+        self.refusal = RefusalPanel()
+        self.centre = QStackedWidget()
+        for page in (live, self.review, self.refusal):
+            self.centre.addWidget(page)
+
+        self.student = StudentPanel()
+        self.messages = QListWidget()
+        self.messages.setObjectName("messages")
+        self.messages.setWordWrap(True)
+        self.messages.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.capture_button = self._button(Text("拍照 (空格)", "Capture (Space)"), self._capture_now)
+        self.save_button = self._button(Text("保存 (Enter)", "Save (Enter)"), self.controller.accept)
+        self.retake_button = self._button(Text("重拍 (Esc)", "Retake (Esc)"), self.controller.retake)
+        self.next_button = self._button(Text("下一位 (Ctrl+N)", "Next (Ctrl+N)"), self.next_student)
+        buttons = QHBoxLayout()
+        for button in (self.capture_button, self.save_button, self.retake_button, self.next_button):
+            buttons.addWidget(button)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.student)
+        right_layout.addLayout(buttons)
+        right_layout.addWidget(self.messages, stretch=1)
 
         splitter = QSplitter()
-        splitter.addWidget(self.queue_view)
-        splitter.addWidget(middle_widget)
-        splitter.addWidget(right_widget)
-        splitter.setSizes([380, 560, 380])
-        outer = QVBoxLayout()
-        outer.addWidget(self.banner)
-        outer.addWidget(splitter, stretch=1)
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(self.centre)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 620, 320])
         root = QWidget()
-        root.setLayout(outer)
-        return root
+        root.setObjectName("desk")
+        root.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        outer = QVBoxLayout(root)
+        outer.setContentsMargins(6, 6, 6, 0)
+        outer.addWidget(self.banner)
+        outer.addWidget(self.notice)
+        outer.addWidget(splitter, stretch=1)
+        self.setCentralWidget(root)
+        self.status = DeskStatusBar()
+        self.setStatusBar(self.status)
+        self.admin_menu = QMenu(str(Text("管理", "Administration")), self)
+        self.menuBar().addMenu(self.admin_menu)
+        help_menu = self.menuBar().addMenu(str(Text("帮助", "Help")))
+        help_menu.addAction(str(Text("按键说明 (F1)", "Keys (F1)")), self.show_keys)
 
-    # -- slots --------------------------------------------------------------------------------
+    def _button(self, text: Text, action: Callable[[], None]) -> QPushButton:
+        button = QPushButton(str(text))
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space/Enter are the desk's, never a button's
+        button.clicked.connect(action)
+        return button
 
-    def refresh_queue(self) -> None:
-        students = self.controller.queue_rows()
-        self.queue_model.set_students(students)
-        config = self.controller.app.config
-        self.banner.setText(
-            f"{self._county_text} · {Text('采集站', 'station')} {config.station_id} · "
-            f"{self.controller.deadline_notice()} · "
-            f"{Text('待同步', 'awaiting sync')} {self.controller.pending_records()} · {self._sync_text}"
+    def _connect(self) -> None:
+        c = self.controller
+        c.state_changed.connect(self._on_state)
+        c.step_changed.connect(self._on_step)
+        c.message.connect(self._on_message)
+        c.identity_shown.connect(self.student.show_rows)
+        c.chip_photo.connect(self._on_chip_photo)
+        c.refusal_shown.connect(self._on_refusal)
+        c.recapture_asked.connect(self._ask_recapture)
+        c.switch_asked.connect(self._ask_switch)
+        c.queue_changed.connect(self.refresh_queue)
+        c.record_saved.connect(lambda _id: (self.refresh_records(), self.refresh_status()))
+        self.camera.frame_ready.connect(self._on_frame)
+        self.camera.guidance_ready.connect(self._on_guidance)
+        self.camera.guidance_lost.connect(self._on_guidance_lost)
+        self.camera.state_changed.connect(self._on_camera_state)
+        self.queue.open_requested.connect(self.open_without_card)
+        self.queue.done.connect(self.focus_desk)
+        if self.sync is not None:
+            self.sync.report_ready.connect(self._on_sync_report)
+            self.sync.status.connect(lambda text: self._on_message(text, Level.WARN))
+            self.sync.link_changed.connect(lambda _link: self._show_registry())
+        if self.cards is not None:
+            self.cards.link_changed.connect(lambda link: self.status.set_reader(link, self.cards.last_problem))
+        for key, action in (
+            ("F1", self.show_keys), ("F2", self.reread), ("F3", self.focus_search), ("F5", self.sync_now),
+            ("Ctrl+N", self.next_student), ("Ctrl+Tab", self.switch_tab),
+        ):  # fmt: skip
+            QShortcut(QKeySequence(key), self, activated=action)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_REFRESH_MS)
+        self._status_timer.timeout.connect(self.refresh_status)
+        self._status_timer.start()
+
+    # -- the public API (administration) --------------------------------------------------------
+
+    def add_admin_action(self, text: Text, shortcut: str | None, callback: Callable[[], None]) -> QAction:
+        action = self.admin_menu.addAction(str(text))
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: callback())
+        return action
+
+    def show_notice(self, text: Text, level: Level) -> None:
+        self.notice.setText(str(text))
+        colour, background = _LEVEL_COLOURS[level], _NOTICE_BACKGROUNDS[level]
+        self.notice.setStyleSheet(
+            f"QLabel#notice {{ color: {colour}; background: {background}; border: 2px solid {colour};"
+            " border-radius: 4px; padding: 6px; font-size: 13pt; font-weight: bold; }"
         )
+        self.notice.setVisible(True)
 
-    def _on_sync_report(self, report) -> None:
-        from datetime import datetime
+    def clear_notice(self) -> None:
+        self.notice.clear()
+        self.notice.setVisible(False)
 
-        when = datetime.now().strftime("%H:%M")
-        if report.ok:
-            self._sync_text = str(
-                Text(
-                    f"{when} 已同步：受理 {report.accepted + report.duplicates}，退回 {report.rejected}",
-                    f"synced {when}: {report.accepted + report.duplicates} accepted, {report.rejected} rejected",
-                )
-            )
-        elif report.offline:
-            self._sync_text = str(Text(f"{when} 离线，稍后自动重试", f"{when} offline; retrying later"))
+    def set_capture_blocked(self, reason: Text | None) -> None:
+        self.controller.set_blocked(reason)
+        self._on_state(self.controller.state)
+
+    def show_error(self, error: OfficerError) -> None:
+        """A background operation failed for a known reason: its sentence, with what to do."""
+        self._on_message(error.sentence(), Level.ERROR)
+
+    # -- keys --------------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        key, state = event.key(), self.controller.state
+        if key == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            self._capture_now()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if state is State.REVIEW:
+                self.controller.accept()
+        elif key == Qt.Key.Key_Escape:
+            if state is State.REVIEW:
+                self.controller.retake()
+            elif state is not State.WAITING_FOR_CARD:
+                self.controller.next_student()
         else:
-            self._sync_text = str(
-                Text(
-                    f"{when} 同步未完成：{report.error_code}", f"{when} sync incomplete: {report.error_code}"
-                )
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def focus_desk(self) -> None:
+        self.centralWidget().setFocus()
+
+    def focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.queue)
+        self.queue.focus_search()
+
+    def switch_tab(self) -> None:
+        self.tabs.setCurrentIndex(1 - self.tabs.currentIndex())
+
+    def show_keys(self) -> None:
+        self.keys_dialog = dialogs.KeysDialog(self)
+        self.keys_dialog.open()
+
+    def reread(self) -> None:
+        if self.cards is not None:
+            self.controller.reread(self.cards)
+
+    def sync_now(self) -> None:
+        if self.sync is not None and self.sync.sync_now():
+            self._on_message(Text("正在同步…", "Syncing…"), Level.INFO)
+
+    def next_student(self) -> None:
+        if self.controller.state is not State.REVIEW:
+            self.controller.next_student()
+            return
+        box = dialogs.ask(
+            self, Text("照片尚未保存", "The photo is not saved"),
+            Text("当前学生的照片尚未保存。放弃这张照片，转到下一位？", "The current photo is not saved. Discard it and move on?"),
+            Text("放弃照片", "Discard"), Text("继续核对", "Keep reviewing"),
+        )  # fmt: skip
+        box.finished.connect(lambda _r: box.clickedButton() is box.yes and self.controller.next_student())
+        self.confirm_box = box
+        box.open()
+
+    def _capture_now(self) -> None:
+        if self.controller.state is not State.PHOTO:
+            return
+        guidance = self.camera.current
+        if guidance is not None and guidance.conforms and any(line.status == "warn" for line in guidance.checks):
+            dialog = dialogs.ReasonDialog(
+                Text("使用有提示项的照片", "Use a photo with warnings"),
+                Text(f"照片有提示项：{guidance.primary.text.zh}\n如仍要使用，请填写原因：", f"The photo warns: {guidance.primary.text.en}\nGive the reason to use it anyway:"),
+                Text("拍照", "Capture"), self,
+            )  # fmt: skip
+            dialog.accepted.connect(lambda: self._capture_with(dialog.text()))
+            self.reason_dialog = dialog
+            dialog.open()
+            return
+        self._capture_with(None)
+
+    def _capture_with(self, reason: str | None) -> None:
+        self.capture_button.setEnabled(False)  # the JPEG search runs in the background
+        self.controller.capture_now(reason, self._capture_refused)
+
+    def _capture_refused(self, text: Text) -> None:
+        self.capture_button.setEnabled(self.controller.state is State.PHOTO)
+        self._on_message(text, Level.WARN)
+
+    # -- dialogs the controller asks for ----------------------------------------------------------
+
+    def _ask_recapture(self, why: Text) -> None:
+        dialog = dialogs.ReasonDialog(
+            Text("重新采集", "Recapture"),
+            Text(f"{why.zh}\n请填写重新采集的原因：", f"{why.en}\nReason for the recapture:"),
+            Text("确认重新采集", "Confirm recapture"), self,
+        )  # fmt: skip
+        dialog.accepted.connect(lambda: self.controller.confirm_recapture(dialog.text()))
+        dialog.rejected.connect(self.controller.cancel_recapture)
+        self.recapture_dialog = dialog
+        dialog.open()
+
+    def _ask_switch(self, question: Text) -> None:
+        box = dialogs.ask(
+            self, Text("新的身份证", "A new card"), question,
+            Text("放弃照片，采集新学生", "Discard and open the new student"), Text("继续当前学生", "Stay with this student"),
+        )  # fmt: skip
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is box.yes:
+                self.controller.switch_to_pending_card()
+            else:
+                self.controller.keep_current_student()
+
+        box.finished.connect(answered)
+        self.switch_box = box
+        box.open()
+
+    def open_without_card(self, student) -> None:  # type: ignore[no-untyped-def]
+        def submit(last6: str, admin: str, password: str, done: Callable[[Text | None], None]) -> None:
+            self.controller.open_without_card(student, last6, admin, password, done)
+
+        dialog = dialogs.SignOffDialog(student, submit, self)
+        dialog.accepted.connect(self.focus_desk)
+        self.signoff_dialog = dialog
+        dialog.open()
+
+    # -- what the services say ---------------------------------------------------------------------
+
+    def _on_state(self, current: State) -> None:
+        blocked = self.controller.blocked is not None
+        self.capture_button.setEnabled(current is State.PHOTO and not blocked)
+        self.retake_button.setEnabled(current is State.REVIEW)
+        self.save_button.setEnabled(current is State.REVIEW)
+        self.next_button.setEnabled(current is not State.WAITING_FOR_CARD)
+        if current is State.REVIEW and self.controller.desk.photo is not None:
+            self.review.captured.show_bytes(self.controller.desk.photo.jpeg_bytes)
+            self.centre.setCurrentIndex(REVIEW)
+        elif current is State.REFUSED:
+            self.centre.setCurrentIndex(REFUSAL)
+        else:
+            self.centre.setCurrentIndex(LIVE)
+        student = self.controller.desk.student
+        self.queue.set_current(student.student_id if student and current is not State.WAITING_FOR_CARD else None)
+        if current in (State.PHOTO, State.REVIEW, State.WAITING_FOR_CARD):
+            self.focus_desk()
+
+    def _on_step(self, step) -> None:  # type: ignore[no-untyped-def]
+        self.banner.show_step(step)
+        countdown = self.controller.desk.presence.remaining(self.controller.monotonic())
+        settling = self.controller.presence is Presence.SETTLING and self.controller.state is State.PHOTO
+        self.preview.set_countdown(max(1, round(countdown)) if settling and countdown is not None else None)
+
+    def _on_message(self, text: Text, level: Level) -> None:
+        item = QListWidgetItem(f"{datetime.now(rules.CHINA_STANDARD_TIME):%H:%M} {text}")
+        item.setForeground(QColor(_LEVEL_COLOURS.get(level, "#333333")))
+        self.messages.insertItem(0, item)
+        while self.messages.count() > 100:
+            self.messages.takeItem(self.messages.count() - 1)
+
+    def _on_chip_photo(self, bmp, missing) -> None:  # type: ignore[no-untyped-def]
+        if bmp is not None:
+            self.chip_live.setVisible(True)
+        self.chip_live.show_bytes(bmp, missing)
+        self.review.show_chip(bmp, missing)
+
+    def _on_refusal(self, refusal) -> None:  # type: ignore[no-untyped-def]
+        if refusal is not None:
+            self.refusal.show_refusal(refusal)
+
+    def _on_frame(self, image: QImage) -> None:
+        self.preview.show_frame(image)
+
+    def _on_guidance(self, guidance: LiveGuidance) -> None:
+        self.guidance.show_guidance(guidance)
+        self.preview.set_framing(guidance.framing_ok)
+
+    def _on_guidance_lost(self) -> None:
+        self.guidance.clear(Text("没有实时画面，无法检查照片。", "No live picture: nothing to check."))
+        self.preview.set_framing(None)
+
+    def _on_camera_state(self, state: SourceState) -> None:
+        self.status.set_camera(state)
+        if state is SourceState.CLOSED and not self._camera_was_open:
+            return  # still starting: nothing to report
+        self._camera_was_open = True
+        if state is not SourceState.OPEN:
+            notice = Text(
+                f"{state_message(state).zh}\n请检查摄像头的 USB 线；插好后会自动恢复。",
+                f"{state_message(state).en}\nCheck the camera's USB cable; it recovers by itself.",
             )
+            self.preview.withdraw(notice)
+            self._on_message(state_message(state), Level.WARN)
+        else:
+            self._on_message(state_message(state), Level.INFO)
+
+    def _on_sync_report(self, report) -> None:  # type: ignore[no-untyped-def]
+        if report.ok and report.accepted + report.duplicates:
+            self._on_message(
+                Text(f"同步完成：{report.accepted + report.duplicates} 条已注册。", f"Synced: {report.accepted + report.duplicates} registered."),
+                Level.OK,
+            )  # fmt: skip
         if report.rejected or report.conflicts:
             self._on_message(
-                Text(
-                    "有记录被登记中心退回，请在“记录状态”中查看原因。",
-                    "The registry returned some records: see their reasons in the status.",
-                ),
+                Text("有记录被登记中心退回：原因见“今日记录”。", "The registry returned records: see today's records."),
                 Level.WARN,
             )
         self.refresh_queue()
+        self.refresh_records()
+        self.refresh_status()
+
+    def _show_registry(self) -> None:
+        if self.sync is not None:
+            self.status.set_registry(self.sync.link, self.sync.last_success, self.sync.last_problem)
+
+    # -- refreshing from the store (off the GUI thread when there are background lanes) -------------
+
+    def _read(self, op: Callable[[], object], done: Callable[[object], None]) -> None:
+        ops = self.controller.ops
+        if ops is None:
+            done(op())
+            return
+        try:
+            ops.run(op, on_success=done, label="desk read")
+        except RuntimeError:  # shutting down
+            pass
+
+    def refresh_queue(self) -> None:
+        def loaded(students) -> None:  # type: ignore[no-untyped-def]
+            self.queue.set_students(students)
+            self._on_state(self.controller.state)
+
+        self._read(self.controller.queue_rows, loaded)
+
+    def refresh_records(self) -> None:
+        since = _today_start()
+        app = self.controller.app
+
+        def loaded(found) -> None:  # type: ignore[no-untyped-def]
+            students = {s.student_id: s for s in self.queue.model._students}
+            lines = [line_for(summary, result, students, _local_time(summary.captured_at)) for summary, result in found]
+            self.records.model_.set_lines(lines)
+
+        self._read(lambda: app.records_since(since), loaded)
+
+    def refresh_status(self) -> None:
+        self._read(self.controller.app.unsynced, lambda found: self.status.set_outbox(*found))  # type: ignore[misc]
+        self.status.set_days_left(self.controller.days_left())
+        self._show_registry()
+
+    # -- idle lock ---------------------------------------------------------------------------------
 
     def lock(self) -> None:
         """Hide everything personal and ask the logged-in officer's password again."""
         self.centralWidget().setVisible(False)
-        self.lock_dialog = LoginDialog(
-            self._authenticator, username=self.controller.operator, locked=True, parent=self
-        )
+        self.lock_dialog = LoginDialog(self._authenticator, username=self.controller.operator, locked=True, parent=self)
         self.lock_dialog.finished.connect(self._lock_finished)
         self.lock_dialog.open()
 
@@ -225,99 +509,19 @@ class DeskWindow(QMainWindow):
         if self.idle is not None:
             self.idle.unlocked()
 
-    def _on_sync_status(self, text: Text) -> None:
-        self._sync_text = str(text)
-        self.refresh_queue()
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self._status_timer.stop()
+        super().closeEvent(event)
 
-    def _on_state(self, current: State) -> None:
-        self.capture_button.setEnabled(current is State.PHOTO)
-        self.retake_button.setEnabled(current is State.REVIEW)
-        self.save_button.setEnabled(current is State.REVIEW)
-        self.next_button.setEnabled(current in (State.SAVED, State.REFUSED, State.REVIEW, State.PHOTO))
-        if current is State.PHOTO:
-            self.camera.rearm()
-            self.photo_view.clear()
-        if current is State.REVIEW and self.controller.desk.photo is not None:
-            pixmap = QPixmap()
-            pixmap.loadFromData(self.controller.desk.photo.jpeg_bytes, "JPEG")
-            self.photo_view.setPixmap(
-                pixmap.scaled(self.photo_view.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            )
-        if current in (State.WAITING_FOR_CARD, State.REFUSED):
-            self.photo_view.clear()
 
-    def show_error(self, error: OfficerError) -> None:
-        """A background operation failed for a known reason: its sentence, with what to do."""
-        self._on_message(error.sentence(), Level.ERROR)
+def _today_start() -> datetime:
+    """Midnight today, China time: "today's records" follow the county's calendar, not the PC's zone."""
+    today = rules.today_in_china()
+    return datetime(today.year, today.month, today.day, tzinfo=rules.CHINA_STANDARD_TIME)
 
-    def _on_message(self, text: Text, level: Level) -> None:
-        item = QListWidgetItem(str(text))
-        item.setForeground(QColor(_LEVEL_COLOURS.get(level, "#333333")))
-        self.messages.insertItem(0, item)
-        while self.messages.count() > 200:
-            self.messages.takeItem(self.messages.count() - 1)
 
-    def _on_card(self, chip) -> None:
-        if chip is None:
-            for label in self.card_labels.values():
-                label.setText("—")
-            return
-        self.card_labels["name"].setText(chip.name)
-        self.card_labels["sex"].setText(codes.sexes().get(chip.sex, chip.sex))
-        self.card_labels["nation"].setText(codes.ethnic_groups().get(chip.nation or "", "—"))
-        self.card_labels["birth_date"].setText(chip.birth_date.isoformat())
-        self.card_labels["id_number"].setText(chip.id_number)
-        until = chip.valid_until.isoformat() if chip.valid_until else "长期"
-        self.card_labels["valid"].setText(f"{chip.valid_from.isoformat()} – {until}")
-
-    def _on_student(self, student) -> None:
-        if student is None:
-            for label in self.student_labels.values():
-                label.setText("—")
-            return
-        self.student_labels["school"].setText(student.school_name)
-        self.student_labels["class"].setText(student.class_no)
-        self.student_labels["language"].setText(str(student.teaching_language))
-        self.student_labels["status"].setText(str(STATUS_NAMES.get(student.status, student.status)))
-
-    def _on_frame(self, image: QImage) -> None:
-        pixmap = QPixmap.fromImage(image).scaled(
-            self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
-        )
-        self.preview.setPixmap(pixmap)
-
-    def _on_report(self, report) -> None:
-        self.guidance.clear()
-        for check in sorted(report.checks, key=lambda c: {"fail": 0, "warn": 1}.get(c.status, 2)):
-            item = QListWidgetItem(f"{_CHECK_MARKS.get(check.status, '?')} {check.message}")
-            item.setForeground(QColor({"fail": "#b00020", "warn": "#a86400"}.get(check.status, "#1b7f3b")))
-            self.guidance.addItem(item)
-
-    def _on_camera_state(self, state: SourceState) -> None:
-        self._on_message(state_message(state), Level.INFO if state is SourceState.OPEN else Level.WARN)
-
-    def _manual_capture(self) -> None:
-        reason = None
-        report = self.camera.latest_report()
-        if report is not None and report.ok and report.warnings():
-            reason, accepted = QInputDialog.getText(
-                self, str(Text("使用有提示项的照片", "Use a photo with warnings")),
-                str(Text("请填写原因：", "Reason:")),
-            )  # fmt: skip
-            if not accepted or not reason.strip():
-                return
-        self.capture_button.setEnabled(False)  # the JPEG search runs in the background
-        self.camera.capture_manual(
-            reason,
-            lambda photo: self.controller.on_photo(photo, reason),
-            self._manual_refused,
-        )
-
-    def _manual_refused(self, error: BaseException) -> None:
-        self.capture_button.setEnabled(self.controller.state is State.PHOTO)
-        if isinstance(error, OfficerError):
-            self._on_message(error.message, Level.WARN)
-
-    def _next(self) -> None:
-        self.controller.next_student()
-        self.refresh_queue()
+def _local_time(captured_at: str) -> str:
+    try:
+        return datetime.fromisoformat(captured_at.replace("Z", "+00:00")).astimezone(rules.CHINA_STANDARD_TIME).strftime("%H:%M")
+    except ValueError:
+        return ""
