@@ -45,7 +45,9 @@ def identity_rows(chip: ChipFields | None, student: Student | None) -> list[Fiel
     """The two sides field by field; ``differs`` marks a field both sides carry with different values."""
     sexes, groups = codes.sexes(), codes.ethnic_groups()
 
-    def row(label: Text, chip_value: str | None, queue_value: str | None, same: bool | None = None) -> FieldRow:
+    def row(
+        label: Text, chip_value: str | None, queue_value: str | None, same: bool | None = None
+    ) -> FieldRow:
         a, b = chip_value or NONE, queue_value or NONE
         both = chip_value is not None and queue_value is not None
         differs = both and not (same if same is not None else a == b)

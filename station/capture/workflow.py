@@ -174,7 +174,9 @@ class Desk:
             )
         return self._open(now)
 
-    def open_manual(self, student: Student, evidence: ManualEvidence, id_last6: str, *, now: float = 0.0) -> State:
+    def open_manual(
+        self, student: Student, evidence: ManualEvidence, id_last6: str, *, now: float = 0.0
+    ) -> State:
         """The unreadable-card path: the officer found ``student`` by the last six digits of the ID
         number printed on the card, and a county administrator signed off (``evidence``).
 

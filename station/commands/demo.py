@@ -8,9 +8,10 @@ and opens the desk:
 
 * with a screen: the desk window; F8 lets the next synthetic student sit down with their card
   (``--autoplay``: the demo plays the officer on a cycle);
-* ``--headless`` (also the default without a screen): the same walkthrough offscreen -- several
-  captures, a refused card, a sync, the registration numbers printed -- with ``--screenshots DIR``
-  a PNG of each main state. Exit 0 when the walkthrough completed, 1 when it did not;
+* ``--headless`` (also the default without a screen): the walkthrough offscreen -- several captures,
+  a refused card, a sync, the registration numbers printed -- with ``--screenshots DIR`` a PNG of
+  each main state. ``--screenshots DIR`` with a screen plays the same walkthrough in the window.
+  Exit 0 when the walkthrough completed, 1 when it did not;
 * ``--no-gui``: only set up, sync and list.
 
 Nothing here is real personal data; nothing leaves 127.0.0.1.
@@ -43,7 +44,11 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--json", action="store_true", help="print the queue summary as JSON")
     parser.add_argument("--autoplay", action="store_true", help="the demo plays the officer on a cycle")
     parser.add_argument("--headless", action="store_true", help="run the walkthrough offscreen")
-    parser.add_argument("--screenshots", type=Path, help="with --headless: save PNGs of the main states here")
+    parser.add_argument(
+        "--screenshots",
+        type=Path,
+        help="play the walkthrough to its end, saving PNGs of the main states here",
+    )
     from station.commands.gui import add_gui_options
 
     add_gui_options(parser)
@@ -67,7 +72,9 @@ def _reader_spec(students: int, season: int, cycle: float) -> str:
     )
 
 
-def setup_demo_station(settings, students: int, *, card_cycle_seconds: float = 8.0, registry=None) -> str | None:  # type: ignore[no-untyped-def]
+def setup_demo_station(
+    settings, students: int, *, card_cycle_seconds: float = 8.0, registry=None
+) -> str | None:  # type: ignore[no-untyped-def]
     """Create the demo station at ``settings.home`` unless it exists; return the recovery code when created.
 
     With ``registry`` (a ``DemoRegistry``) the station is enrolled with it and pulls its queue from
@@ -182,6 +189,7 @@ def _open_desk(args, ctx, headless: bool) -> int:  # type: ignore[no-untyped-def
     from station.ui.desk_app import run_desk
 
     finished: list[Outcome] = []
+    walkthrough = headless or args.screenshots is not None  # played to its goal, then the desk closes
 
     def start(window, services) -> None:  # type: ignore[no-untyped-def]
         from PySide6.QtGui import QKeySequence, QShortcut
@@ -198,13 +206,13 @@ def _open_desk(args, ctx, headless: bool) -> int:  # type: ignore[no-untyped-def
             ),
             Level.INFO,
         )
-        if headless or args.autoplay:
+        if walkthrough or args.autoplay:
             walk = Walkthrough(
                 window,
                 services,
-                captures_goal=HEADLESS_CAPTURES if headless else None,
-                screenshots=args.screenshots if headless else None,
-                pace=0.5 if headless else 1.0,
+                captures_goal=HEADLESS_CAPTURES if walkthrough else None,
+                screenshots=args.screenshots,
+                pace=0.5 if walkthrough else 1.0,
                 on_done=finished.append,
             )
             window.demo_walk = walk
@@ -213,16 +221,18 @@ def _open_desk(args, ctx, headless: bool) -> int:  # type: ignore[no-untyped-def
     code = run_desk(
         ctx,
         operator="demo",
-        seconds=None if headless else args.seconds,
+        seconds=None if walkthrough else args.seconds,
         screenshot=args.screenshot,
         after_start=start,
         platform="offscreen" if headless else None,
         sync_interval_s=20.0,
     )
-    if headless:
+    if walkthrough:
         if not finished or not finished[0].ok:
             problem = finished[0].problem if finished else None
-            sys.stderr.write(f"{Text('演示未能完成。', 'The demo walkthrough did not complete.')} {problem or ''}\n")
+            sys.stderr.write(
+                f"{Text('演示未能完成。', 'The demo walkthrough did not complete.')} {problem or ''}\n"
+            )
             return 1
         for line in summary_lines(finished[0]):
             print(line)

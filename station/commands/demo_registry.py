@@ -46,7 +46,9 @@ class DemoRegistry:
         return f"sqlite:///{self.root / 'registry.db'}"
 
     @classmethod
-    def prepare(cls, home: Path, *, season: int, county: str, station_id: str, students: int, seed: int) -> DemoRegistry:
+    def prepare(
+        cls, home: Path, *, season: int, county: str, station_id: str, students: int, seed: int
+    ) -> DemoRegistry:
         """The demo registry under ``home`` (created, seeded and given its PKI on first use)."""
         root = Path(home) / DIRECTORY
         demo = cls(root, season, county, station_id)

@@ -46,7 +46,9 @@ class DemoHand:
         reader = self.services.cards.stream.reader
         return reader if hasattr(reader, "request_next") else None
 
-    def next_student(self, *, card_after_ms: int = 800, sit_after_ms: int = 2000, leave_first: bool = True) -> None:
+    def next_student(
+        self, *, card_after_ms: int = 800, sit_after_ms: int = 2000, leave_first: bool = True
+    ) -> None:
         """The seated student leaves; the next one's card is placed, then they sit down.
 
         The chair stays empty well beyond the desk's ``away_s`` so the guard sees the seat empty.
@@ -253,7 +255,10 @@ def summary_lines(outcome: Outcome) -> list[Text]:
             "Demo done: {c} captured, {r} refused, {n} registration numbers issued:",
         ).format(c=len(outcome.captures), r=len(outcome.refusals), n=len(outcome.registered))
     ]
-    lines += [Text(f"  {number}  {name}  {where}", f"  {number}  {name}  {where}") for name, where, number in outcome.registered]
+    lines += [
+        Text(f"  {number}  {name}  {where}", f"  {number}  {name}  {where}")
+        for name, where, number in outcome.registered
+    ]
     if outcome.screenshots:
         lines.append(Text("截图：", "Screenshots:"))
         lines += [Text(f"  {path}", f"  {path}") for path in outcome.screenshots]

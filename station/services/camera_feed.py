@@ -96,7 +96,9 @@ class CameraFeed(QObject):
     state_changed = Signal(object)
     photo_ready = Signal(object)
 
-    def __init__(self, session_factory, ops: BackgroundOps | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self, session_factory, ops: BackgroundOps | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._ops = ops
         self._started = False

@@ -45,6 +45,10 @@ log = logging.getLogger("station.desk")
 
 COUNTDOWN_TICK_MS = 200
 MANUAL_SIGNOFF = "manual_signoff"  # the audit action of an administrator's sign-off
+NO_PICTURE = Text(
+    "摄像头没有实时画面，无法拍照：请检查摄像头连接。",
+    "No live picture from the camera: check its connection.",
+)
 
 
 class Level(StrEnum):
@@ -171,7 +175,10 @@ class DeskController(QObject):
     def _card_read(self, chip) -> None:  # type: ignore[no-untyped-def]
         if self.saving:
             self.message.emit(
-                Text("正在保存上一位学生，请稍候再放证件。", "Saving the previous student: place the card again shortly."),
+                Text(
+                    "正在保存上一位学生，请稍候再放证件。",
+                    "Saving the previous student: place the card again shortly.",
+                ),
                 Level.WARN,
             )
             return
@@ -199,7 +206,10 @@ class DeskController(QObject):
     def keep_current_student(self) -> None:
         self.pending_card = None
         self.message.emit(
-            Text("继续当前学生。新证件未处理：稍后请重新放置。", "Staying with the current student; place the new card again later."),
+            Text(
+                "继续当前学生。新证件未处理：稍后请重新放置。",
+                "Staying with the current student; place the new card again later.",
+            ),
             Level.INFO,
         )
 
@@ -207,7 +217,9 @@ class DeskController(QObject):
         started = time.perf_counter()
         self._disarm_camera()
         state = self.desk.card_read(chip, now=self.monotonic())
-        log.info("card read: %s", "refused " + str(self.desk.refusal_code) if state is State.REFUSED else "ok")
+        log.info(
+            "card read: %s", "refused " + str(self.desk.refusal_code) if state is State.REFUSED else "ok"
+        )
         self.identity_shown.emit(identity_rows(chip, self.desk.student), validity_text(chip))
         self._show_chip_photo(chip)
         self._after_open(state)
@@ -217,7 +229,10 @@ class DeskController(QObject):
         """F2: read the card on the reader again (the reader refuses until it was taken off)."""
         if self.desk.state is State.REVIEW:
             self.message.emit(
-                Text("当前照片尚未保存：请先保存或重拍。", "The current photo is not saved: save or retake first."),
+                Text(
+                    "当前照片尚未保存：请先保存或重拍。",
+                    "The current photo is not saved: save or retake first.",
+                ),
                 Level.WARN,
             )
             return
@@ -280,7 +295,12 @@ class DeskController(QObject):
         not an administrator, digits not matching): the dialog shows the reason and stays open.
         """
         if self.desk.state is State.REVIEW or self.saving:
-            on_done(Text("当前照片尚未保存：请先保存或重拍。", "The current photo is not saved: save or retake first."))
+            on_done(
+                Text(
+                    "当前照片尚未保存：请先保存或重拍。",
+                    "The current photo is not saved: save or retake first.",
+                )
+            )
             return
         if self.blocked is not None:
             on_done(self.blocked)
@@ -310,11 +330,19 @@ class DeskController(QObject):
             on_done(None)
 
         def refused(error: BaseException) -> None:
-            on_done(error.message if isinstance(error, OfficerError) else Text("签字未能完成。", "The sign-off failed."))
+            on_done(
+                error.message
+                if isinstance(error, OfficerError)
+                else Text("签字未能完成。", "The sign-off failed.")
+            )
 
         typed = id_last6.strip().upper()
         if len(typed) != 6 or not student.national_id.upper().endswith(typed):
-            on_done(Text("输入的后六位与所选学生的身份证号不符。", "The last six digits do not match this student."))
+            on_done(
+                Text(
+                    "输入的后六位与所选学生的身份证号不符。", "The last six digits do not match this student."
+                )
+            )
             return
         if self.ops is None:
             try:
@@ -322,7 +350,9 @@ class DeskController(QObject):
             except Exception as error:  # the same single failure path as the lane gives
                 refused(error)
             return
-        self.ops.run(sign_off, lane=Lane.STORE, on_success=signed, on_failure=refused, label="manual sign-off")
+        self.ops.run(
+            sign_off, lane=Lane.STORE, on_success=signed, on_failure=refused, label="manual sign-off"
+        )
 
     # -- the camera ------------------------------------------------------------------------------
 
@@ -374,6 +404,9 @@ class DeskController(QObject):
         if self.blocked is not None:
             on_refused(self.blocked)
             return
+        if self.camera.current is None:  # no live picture: never photograph the last frame seen
+            on_refused(NO_PICTURE)
+            return
         self.desk.presence.confirm(self.monotonic())
         self._sync_camera_arming()  # if the checks refuse now, auto-capture follows once they pass
         self._emit_step()
@@ -395,13 +428,21 @@ class DeskController(QObject):
             elif isinstance(error, OfficerError) and getattr(error, "code", "") == "reason_required":
                 on_refused(Text("照片有提示项：请填写原因后再拍。", "The photo has warnings: give a reason."))
             else:
-                on_refused(Text("暂时无法拍照：请按提示调整后再试。", "Cannot take the photo yet: follow the guidance."))
+                on_refused(
+                    Text(
+                        "暂时无法拍照：请按提示调整后再试。",
+                        "Cannot take the photo yet: follow the guidance.",
+                    )
+                )
 
         self.camera.capture_manual(reason, taken, refused)
 
     def _photo_in_review(self) -> None:
         self._disarm_camera()
-        self.message.emit(Text("照片已生成：核对后按 Enter 保存。", "Photo taken: check it, then Enter saves it."), Level.INFO)
+        self.message.emit(
+            Text("照片已生成：核对后按 Enter 保存。", "Photo taken: check it, then Enter saves it."),
+            Level.INFO,
+        )
         self._state_changed()
 
     # -- review and save --------------------------------------------------------------------------

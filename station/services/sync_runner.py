@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -161,7 +161,7 @@ class SyncRunner(QObject):
                 outcome.pushed, outcome.accepted, outcome.rejected, outcome.offline,
             )  # fmt: skip
             if outcome.ok:
-                self.last_success, self.last_problem = datetime.now(), None
+                self.last_success, self.last_problem = datetime.now(UTC), None
                 self._set_link(RegistryLink.ONLINE)
             elif outcome.offline:
                 self.last_problem = Text(

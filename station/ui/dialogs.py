@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -29,12 +30,27 @@ from station.ui.queue_model import masked_id
 from station.ui.theme import RED
 
 KEYS = (
-    ("空格 Space", Text("立即拍照（确认镜头前是本人）", "Take the photo now (you vouch for the person in view)")),
-    ("Enter", Text("保存核对无误的照片；在名单中：打开所选学生（证件无法读取时）", "Save the reviewed photo; in the queue: open the student (unreadable card)")),
+    (
+        "空格 Space",
+        Text("立即拍照（确认镜头前是本人）", "Take the photo now (you vouch for the person in view)"),
+    ),
+    (
+        "Enter",
+        Text(
+            "保存核对无误的照片；在名单中：打开所选学生（证件无法读取时）",
+            "Save the reviewed photo; in the queue: open the student (unreadable card)",
+        ),
+    ),
     ("Esc", Text("重拍；取消当前学生；清空搜索", "Retake; cancel the student; clear the search")),
     ("F1", Text("显示本按键说明", "Show this key list")),
     ("F2", Text("重新读卡（先取下证件再放上）", "Read the card again (lift it off first)")),
-    ("F3", Text("搜索名单：姓名、身份证号或后六位、学校、班级", "Search the queue: name, ID number or last six digits, school, class")),
+    (
+        "F3",
+        Text(
+            "搜索名单：姓名、身份证号或后六位、学校、班级",
+            "Search the queue: name, ID number or last six digits, school, class",
+        ),
+    ),
     ("F5", Text("立即同步", "Sync now")),
     ("Ctrl+N", Text("下一位学生（未保存的照片会先询问）", "Next student (asks first if a photo is unsaved)")),
     ("Ctrl+Tab", Text("切换名单 / 今日记录", "Switch queue / today's records")),
@@ -159,10 +175,15 @@ class KeysDialog(QDialog):
 
 
 def ask(parent: QWidget, title: Text, question: Text, yes: Text, no: Text) -> QMessageBox:
-    """A question whose default (Enter) and Esc answer is ``no``: keep what is on screen."""
+    """A question whose default (Enter) and Esc answer is ``no``: keep what is on screen.
+
+    Y picks ``yes``, N picks ``no`` (the letters are shown on the buttons).
+    """
     box = QMessageBox(QMessageBox.Icon.Question, str(title), str(question), parent=parent)
-    box.yes = box.addButton(str(yes), QMessageBox.ButtonRole.DestructiveRole)  # type: ignore[attr-defined]
-    box.no = box.addButton(str(no), QMessageBox.ButtonRole.RejectRole)  # type: ignore[attr-defined]
+    box.yes = box.addButton(f"{yes} (Y)", QMessageBox.ButtonRole.DestructiveRole)  # type: ignore[attr-defined]
+    box.no = box.addButton(f"{no} (N)", QMessageBox.ButtonRole.RejectRole)  # type: ignore[attr-defined]
+    box.yes.setShortcut(QKeySequence("Y"))  # type: ignore[attr-defined]
+    box.no.setShortcut(QKeySequence("N"))  # type: ignore[attr-defined]
     box.setDefaultButton(box.no)  # type: ignore[attr-defined]
     box.setEscapeButton(box.no)  # type: ignore[attr-defined]
     return box

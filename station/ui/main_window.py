@@ -20,7 +20,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -46,17 +45,21 @@ from station.services.sync_runner import SyncRunner
 from station.ui import dialogs
 from station.ui.idle_lock import IdleWatcher
 from station.ui.login import LoginDialog
-from station.ui.panels import GuidancePanel, RefusalPanel, ReviewPanel, StudentPanel
+from station.ui.panels import CHIP_PHOTO_SIZE, GuidancePanel, RefusalPanel, ReviewPanel, StudentPanel
 from station.ui.preview import PhotoView, PreviewView
 from station.ui.queue_panel import QueuePanel
 from station.ui.records_panel import RecordsView, line_for
 from station.ui.status_bar import DeskStatusBar
 from station.ui.step_banner import StepBanner
 from station.ui.theme import STYLESHEET
-from station.ui.panels import CHIP_PHOTO_SIZE
 
 _LEVEL_COLOURS = {Level.OK: "#1b7f3b", Level.INFO: "#333333", Level.WARN: "#a35f00", Level.ERROR: "#b00020"}
-_NOTICE_BACKGROUNDS = {Level.OK: "#e6f4ea", Level.INFO: "#e8f0fe", Level.WARN: "#fef7e0", Level.ERROR: "#fce8e6"}
+_NOTICE_BACKGROUNDS = {
+    Level.OK: "#e6f4ea",
+    Level.INFO: "#e8f0fe",
+    Level.WARN: "#fef7e0",
+    Level.ERROR: "#fce8e6",
+}
 LIVE, REVIEW, REFUSAL = 0, 1, 2
 STATUS_REFRESH_MS = 5000
 
@@ -212,7 +215,9 @@ class DeskWindow(QMainWindow):
             self.sync.status.connect(lambda text: self._on_message(text, Level.WARN))
             self.sync.link_changed.connect(lambda _link: self._show_registry())
         if self.cards is not None:
-            self.cards.link_changed.connect(lambda link: self.status.set_reader(link, self.cards.last_problem))
+            self.cards.link_changed.connect(
+                lambda link: self.status.set_reader(link, self.cards.last_problem)
+            )
         for key, action in (
             ("F1", self.show_keys), ("F2", self.reread), ("F3", self.focus_search), ("F5", self.sync_now),
             ("Ctrl+N", self.next_student), ("Ctrl+Tab", self.switch_tab),
@@ -311,7 +316,11 @@ class DeskWindow(QMainWindow):
         if self.controller.state is not State.PHOTO:
             return
         guidance = self.camera.current
-        if guidance is not None and guidance.conforms and any(line.status == "warn" for line in guidance.checks):
+        if (
+            guidance is not None
+            and guidance.conforms
+            and any(line.status == "warn" for line in guidance.checks)
+        ):
             dialog = dialogs.ReasonDialog(
                 Text("使用有提示项的照片", "Use a photo with warnings"),
                 Text(f"照片有提示项：{guidance.primary.text.zh}\n如仍要使用，请填写原因：", f"The photo warns: {guidance.primary.text.en}\nGive the reason to use it anyway:"),
@@ -385,7 +394,9 @@ class DeskWindow(QMainWindow):
         else:
             self.centre.setCurrentIndex(LIVE)
         student = self.controller.desk.student
-        self.queue.set_current(student.student_id if student and current is not State.WAITING_FOR_CARD else None)
+        self.queue.set_current(
+            student.student_id if student and current is not State.WAITING_FOR_CARD else None
+        )
         if current in (State.PHOTO, State.REVIEW, State.WAITING_FOR_CARD):
             self.focus_desk()
 
@@ -446,7 +457,10 @@ class DeskWindow(QMainWindow):
             )  # fmt: skip
         if report.rejected or report.conflicts:
             self._on_message(
-                Text("有记录被登记中心退回：原因见“今日记录”。", "The registry returned records: see today's records."),
+                Text(
+                    "有记录被登记中心退回：原因见“今日记录”。",
+                    "The registry returned records: see today's records.",
+                ),
                 Level.WARN,
             )
         self.refresh_queue()
@@ -482,7 +496,10 @@ class DeskWindow(QMainWindow):
 
         def loaded(found) -> None:  # type: ignore[no-untyped-def]
             students = {s.student_id: s for s in self.queue.model._students}
-            lines = [line_for(summary, result, students, _local_time(summary.captured_at)) for summary, result in found]
+            lines = [
+                line_for(summary, result, students, _local_time(summary.captured_at))
+                for summary, result in found
+            ]
             self.records.model_.set_lines(lines)
 
         self._read(lambda: app.records_since(since), loaded)
@@ -497,7 +514,9 @@ class DeskWindow(QMainWindow):
     def lock(self) -> None:
         """Hide everything personal and ask the logged-in officer's password again."""
         self.centralWidget().setVisible(False)
-        self.lock_dialog = LoginDialog(self._authenticator, username=self.controller.operator, locked=True, parent=self)
+        self.lock_dialog = LoginDialog(
+            self._authenticator, username=self.controller.operator, locked=True, parent=self
+        )
         self.lock_dialog.finished.connect(self._lock_finished)
         self.lock_dialog.open()
 
@@ -522,6 +541,10 @@ def _today_start() -> datetime:
 
 def _local_time(captured_at: str) -> str:
     try:
-        return datetime.fromisoformat(captured_at.replace("Z", "+00:00")).astimezone(rules.CHINA_STANDARD_TIME).strftime("%H:%M")
+        return (
+            datetime.fromisoformat(captured_at.replace("Z", "+00:00"))
+            .astimezone(rules.CHINA_STANDARD_TIME)
+            .strftime("%H:%M")
+        )
     except ValueError:
         return ""

@@ -75,7 +75,9 @@ class GuidancePanel(QWidget):
         self.details.clear()
 
     def _fold(self, unfolded: bool) -> None:
-        self.toggle.setText(str(Text("全部检查项 ▾", "All checks ▾") if unfolded else Text("全部检查项 ▸", "All checks ▸")))
+        self.toggle.setText(
+            str(Text("全部检查项 ▾", "All checks ▾") if unfolded else Text("全部检查项 ▸", "All checks ▸"))
+        )
         self.details.setVisible(unfolded)
         if unfolded and getattr(self, "_latest", None) is not None:
             self._fill(self._latest)
@@ -97,7 +99,9 @@ class StudentPanel(QGroupBox):
         self.grid = QGridLayout(self)
         self.grid.setHorizontalSpacing(10)
         self.grid.setVerticalSpacing(3)
-        for column, title in enumerate((Text("", ""), Text("身份证芯片", "ID card chip"), Text("预注册信息", "Pre-registration"))):
+        for column, title in enumerate(
+            (Text("", ""), Text("身份证芯片", "ID card chip"), Text("预注册信息", "Pre-registration"))
+        ):
             header = QLabel(str(title))
             header.setStyleSheet("font-weight: bold; color: #5f6368")
             self.grid.addWidget(header, 0, column)
@@ -145,7 +149,9 @@ class RefusalPanel(QFrame):
         self.next_step.setWordWrap(True)
         self.code = QLabel()
         self.code.setObjectName("small_print")
-        self.hint = QLabel(str(Text("放下一张身份证，或按 Esc 清空。", "Place the next card, or press Esc to clear.")))
+        self.hint = QLabel(
+            str(Text("放下一张身份证，或按 Esc 清空。", "Place the next card, or press Esc to clear."))
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.addWidget(self.title)
@@ -172,7 +178,14 @@ class ReviewPanel(QWidget):
         self.captured = PhotoView(Text("本次采集照片", "Photo taken now"), QSize(270, 360))
         self.chip = PhotoView(Text("身份证芯片照片", "Chip photo"), CHIP_PHOTO_SIZE * 2)
         self.chip.setVisible(False)
-        self.hint = QLabel(str(Text("确认是本人、照片清晰：按 Enter 保存；按 Esc 重拍。", "Same person, clear photo: Enter saves; Esc retakes.")))
+        self.hint = QLabel(
+            str(
+                Text(
+                    "确认是本人、照片清晰：按 Enter 保存；按 Esc 重拍。",
+                    "Same person, clear photo: Enter saves; Esc retakes.",
+                )
+            )
+        )
         self.hint.setObjectName("instruction")
         self.hint.setWordWrap(True)
         photos = QHBoxLayout()

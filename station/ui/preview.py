@@ -81,14 +81,22 @@ class PreviewView(QWidget):
             font.setPointSize(15)
             font.setBold(True)
             painter.setFont(font)
-            painter.drawText(self.rect().adjusted(20, 20, -20, -20), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, str(self.notice))
+            painter.drawText(
+                self.rect().adjusted(20, 20, -20, -20),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                str(self.notice),
+            )
         if self.countdown is not None and self.image is not None:
             font = QFont(self.font())
             font.setPointSize(48)
             font.setBold(True)
             painter.setFont(font)
             painter.setPen(QColor(AMBER))
-            painter.drawText(self.rect().adjusted(0, 10, -20, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, str(self.countdown))
+            painter.drawText(
+                self.rect().adjusted(0, 10, -20, 0),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                str(self.countdown),
+            )
         painter.end()
 
     def _draw_guide(self, painter: QPainter, target: QRectF) -> None:
@@ -143,7 +151,9 @@ class PhotoView(QWidget):
         pixmap = QPixmap()
         if data and pixmap.loadFromData(data):
             self.picture.setPixmap(
-                pixmap.scaled(self._size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+                pixmap.scaled(
+                    self._size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
             )
             return True
         self.picture.clear()

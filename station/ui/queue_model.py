@@ -31,7 +31,14 @@ STATUS_FILTERS: tuple[tuple[Text, frozenset[str] | None], ...] = (
     (Text("已注册", "Registered"), frozenset({StudentStatus.REGISTERED, StudentStatus.CAPTURED_AT_ZHONGKAO})),
     (
         Text("不能采集", "Not capturable"),
-        frozenset({StudentStatus.PENDING, StudentStatus.WITHDRAWN, StudentStatus.TRANSFERRED, StudentStatus.SUSPENDED}),
+        frozenset(
+            {
+                StudentStatus.PENDING,
+                StudentStatus.WITHDRAWN,
+                StudentStatus.TRANSFERRED,
+                StudentStatus.SUSPENDED,
+            }
+        ),
     ),
 )
 
@@ -116,7 +123,7 @@ class QueueFilter(QSortFilterProxyModel):
         self._statuses = statuses
         self.invalidateFilter()
 
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt API
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         model = self.sourceModel()
         student: Student = model.data(model.index(row, 0, parent), STUDENT_ROLE)
         if self._statuses is not None and str(student.status) not in self._statuses:

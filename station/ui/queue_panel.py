@@ -8,7 +8,16 @@ gives the keyboard back to the desk (``done``).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from station.domain.students import Student
 from station.i18n import Text
@@ -26,7 +35,14 @@ class QueuePanel(QWidget):
         self.proxy.setSourceModel(self.model)
         self.search = QLineEdit()
         self.search.setObjectName("search")
-        self.search.setPlaceholderText(str(Text("F3 搜索：姓名、身份证号或后六位、学校、班级", "F3 search: name, ID or last 6, school, class")))
+        self.search.setPlaceholderText(
+            str(
+                Text(
+                    "F3 搜索：姓名、身份证号或后六位、学校、班级",
+                    "F3 search: name, ID or last 6, school, class",
+                )
+            )
+        )
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.proxy.set_search)
         self.status = QComboBox()
@@ -80,7 +96,7 @@ class QueuePanel(QWidget):
         if student is not None:
             self.open_requested.emit(student)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress:
             return False
         key = event.key()  # type: ignore[attr-defined]

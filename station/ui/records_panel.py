@@ -18,7 +18,12 @@ from station.i18n import Text
 from station.syncing.messages import rejection_sentence
 from station.ui.theme import AMBER, BLUE, GREEN, GREY, RED
 
-COLUMNS = (Text("时间", "Time"), Text("姓名", "Name"), Text("状态", "State"), Text("考籍号 / 说明", "Number / note"))
+COLUMNS = (
+    Text("时间", "Time"),
+    Text("姓名", "Name"),
+    Text("状态", "State"),
+    Text("考籍号 / 说明", "Number / note"),
+)
 
 STATES = {
     "pending": (Text("已保存，待发送", "saved, to send"), GREY),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from station.domain.rules import CHINA_STANDARD_TIME
 from station.i18n import Text
 from station.services.camera_feed import SourceState
 from station.services.card_feed import ReaderLink
@@ -71,10 +72,13 @@ class DeskStatusBar(QStatusBar):
         text, colour = _CAMERA[state]
         self._show(self.camera, text, colour)
 
-    def set_registry(self, link: RegistryLink, last_success: datetime | None = None, problem: Text | None = None) -> None:
+    def set_registry(
+        self, link: RegistryLink, last_success: datetime | None = None, problem: Text | None = None
+    ) -> None:
         text, colour = _REGISTRY[link]
         if link is RegistryLink.ONLINE and last_success is not None:
-            text = Text(f"{text.zh}（{last_success:%H:%M} 已同步）", f"{text.en} (synced {last_success:%H:%M})")
+            at = last_success.astimezone(CHINA_STANDARD_TIME)  # the county's clock, as on the records
+            text = Text(f"{text.zh}（{at:%H:%M} 已同步）", f"{text.en} (synced {at:%H:%M})")
         self._show(self.registry, text, colour, problem)
 
     def set_outbox(self, count: int, oldest_iso: str | None) -> None:

@@ -32,8 +32,11 @@ def test_demo_creates_a_station_with_a_synthetic_queue_and_doctor_is_happy(stati
     assert doctor.code == 0, doctor.out
     assert {i["name"] for i in doctor.json()["items"]} >= {"enrollment", "clock", "deadline"}
     # No personal data in plaintext anywhere in the station's directory, database and WAL included.
+    # (The demo's embedded registry keeps its own files apart, owner-only: the registry's side.)
+    registry = station_home / "demo-registry"
+    assert (registry / "registry.db").exists() and registry.stat().st_mode & 0o077 == 0
     people = synthetic.preregistrations(30, "150121", seed=2026, entry_year=date.today().year)
-    files = [p for p in station_home.rglob("*") if p.is_file()]
+    files = [p for p in station_home.rglob("*") if p.is_file() and registry not in p.parents]
     assert any(p.name == "station.db" for p in files)
     for path in files:
         content = path.read_bytes()

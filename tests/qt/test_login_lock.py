@@ -49,7 +49,11 @@ def test_repeated_failures_lock_the_account(qtbot, app):
 def test_idle_desk_hides_personal_data_until_the_password_is_given(qtbot, app):
     services = build_services(app, "wuyun")
     window = DeskWindow(
-        services.controller, services.camera, services.sync, authenticator=Authenticator(app), idle_limit_s=0.5
+        services.controller,
+        services.camera,
+        services.sync,
+        authenticator=Authenticator(app),
+        idle_limit_s=0.5,
     )
     qtbot.addWidget(window)
     window.show()

@@ -26,7 +26,10 @@ def ops(qtbot):
 def test_success_arrives_on_the_gui_thread(qtbot, ops):
     gui_thread = threading.current_thread()
     seen = []
-    ops.run(lambda: threading.current_thread(), on_success=lambda worker: seen.append((worker, threading.current_thread())))
+    ops.run(
+        lambda: threading.current_thread(),
+        on_success=lambda worker: seen.append((worker, threading.current_thread())),
+    )
     qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
     worker, delivered_on = seen[0]
     assert worker is not gui_thread and delivered_on is gui_thread
@@ -77,7 +80,9 @@ def test_a_forced_exception_in_a_worker_thread_shows_the_crash_dialog_and_writes
         assert startup.crash.reports and startup.crash.reports[0].exists()
         assert "采集站出现意外错误" in reporting.dialog.windowTitle()
         assert str(startup.crash.reports[0]) in reporting.dialog.text()
-        assert "Traceback" not in reporting.dialog.text() and "ZeroDivisionError" not in reporting.dialog.text()
+        assert (
+            "Traceback" not in reporting.dialog.text() and "ZeroDivisionError" not in reporting.dialog.text()
+        )
         reporting.dialog.close()
     finally:
         startup.crash.uninstall()
