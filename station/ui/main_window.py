@@ -128,6 +128,7 @@ class DeskWindow(QMainWindow):
 
         self.preview = PreviewView()
         self.preview.set_guide(self.camera.face_guide())
+        self.preview.on_resized = lambda width: setattr(self.camera, "display_width", width)
         self.chip_live = PhotoView(Text("芯片照片", "Chip photo"), CHIP_PHOTO_SIZE)
         self.chip_live.setVisible(self.controller.chip_decoder is not None)
         self.guidance = GuidancePanel()

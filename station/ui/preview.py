@@ -32,6 +32,12 @@ class PreviewView(QWidget):
         self.countdown: int | None = None
         self.notice: Text | None = NO_PICTURE
         self.painted = 0
+        self.on_resized = None  # called with the width frames should be delivered at
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().resizeEvent(event)
+        if self.on_resized is not None:
+            self.on_resized(int(self.width() * self.devicePixelRatioF()))
 
     def show_frame(self, image: QImage) -> None:
         self.image = image

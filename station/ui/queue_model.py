@@ -51,6 +51,7 @@ class QueueModel(QAbstractTableModel):
     def __init__(self, students: list[Student] | None = None) -> None:
         super().__init__()
         self._students = students or []
+        self._rows = {s.student_id: i for i, s in enumerate(self._students)}
         self.current_student_id: str | None = None
         self._bold = QFont()
         self._bold.setBold(True)
@@ -58,20 +59,25 @@ class QueueModel(QAbstractTableModel):
     def set_students(self, students: list[Student]) -> None:
         self.beginResetModel()
         self._students = students
+        self._rows = {s.student_id: i for i, s in enumerate(students)}
         self.endResetModel()
 
     def set_current(self, student_id: str | None) -> None:
         if student_id == self.current_student_id:
             return
+        rows = [self.row_of(sid) for sid in (self.current_student_id, student_id) if sid is not None]
         self.current_student_id = student_id
-        if self._students:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._students) - 1, len(COLUMNS) - 1))
+        # Only the two rows, and only their look: the sorted, filtered view need not re-sort for this.
+        roles = [Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.FontRole]
+        for row in rows:
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1), roles)
 
     def student_at(self, row: int) -> Student:
         return self._students[row]
 
     def row_of(self, student_id: str) -> int | None:
-        return next((i for i, s in enumerate(self._students) if s.student_id == student_id), None)
+        return self._rows.get(student_id)
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
         return 0 if parent.isValid() else len(self._students)

@@ -59,8 +59,13 @@ class QueuePanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
+        # Widths from the font, set once: "resize to contents" re-measures every row on every change,
+        # which on a county's queue stalls the window each time the current student moves.
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        metrics = self.table.fontMetrics()
+        for column, sample in ((0, "乌云其其格 "), (1, "证件号后六位 "), (3, "班级 "), (4, "中考已采集 ")):
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 12)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.activated.connect(self._activated)
         self.search.installEventFilter(self)

@@ -107,7 +107,8 @@ class RecordsView(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setWordWrap(True)
         self.verticalHeader().setVisible(False)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.horizontalHeader()  # fixed widths: see QueuePanel
+        metrics = self.fontMetrics()
+        for column, sample in ((0, "00:00 "), (1, "乌云其其格 "), (2, "已发送，待回复 ")):
+            self.setColumnWidth(column, metrics.horizontalAdvance(sample) + 12)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
