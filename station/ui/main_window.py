@@ -40,6 +40,7 @@ from station.domain import rules
 from station.errors import OfficerError
 from station.i18n import Text
 from station.services.camera_feed import CameraFeed, LiveGuidance, SourceState, state_message
+from station.services.card_feed import READER_FIX, ReaderLink
 from station.services.desk_controller import DeskController, Level
 from station.services.sync_runner import SyncRunner
 from station.ui import dialogs
@@ -216,9 +217,7 @@ class DeskWindow(QMainWindow):
             self.sync.status.connect(lambda text: self._on_message(text, Level.WARN))
             self.sync.link_changed.connect(lambda _link: self._show_registry())
         if self.cards is not None:
-            self.cards.link_changed.connect(
-                lambda link: self.status.set_reader(link, self.cards.last_problem)
-            )
+            self.cards.link_changed.connect(self._on_reader_link)
         for key, action in (
             ("F1", self.show_keys), ("F2", self.reread), ("F3", self.focus_search), ("F5", self.sync_now),
             ("Ctrl+N", self.next_student), ("Ctrl+Tab", self.switch_tab),
@@ -467,6 +466,17 @@ class DeskWindow(QMainWindow):
         self.refresh_queue()
         self.refresh_records()
         self.refresh_status()
+
+    def _on_reader_link(self, link: ReaderLink) -> None:
+        problem = self.cards.last_problem if self.cards is not None else None
+        self.status.set_reader(link, problem)
+        if link is ReaderLink.LOST:  # missing at start or unplugged: say so, with the fix
+            self._on_message(
+                Text(f"读卡器未连接。{READER_FIX.zh}", f"The card reader is not connected. {READER_FIX.en}"),
+                Level.ERROR,
+            )
+        elif link is ReaderLink.READY:
+            self._on_message(Text("读卡器已就绪。", "The card reader is ready."), Level.INFO)
 
     def _show_registry(self) -> None:
         if self.sync is not None:

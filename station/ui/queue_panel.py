@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -116,6 +117,9 @@ class QueuePanel(QWidget):
                 self.table.setCurrentIndex(self.proxy.index(0, 0))
                 return True
         elif watched is self.table:
+            if key == Qt.Key.Key_Space:  # Space is always the desk's capture key, never "select row"
+                QApplication.sendEvent(self.window(), event)
+                return True
             if key == Qt.Key.Key_Escape:
                 self.done.emit()
                 return True
