@@ -194,17 +194,17 @@ def _open_desk(args, ctx, headless: bool) -> int:  # type: ignore[no-untyped-def
     def start(window, services) -> None:  # type: ignore[no-untyped-def]
         from PySide6.QtGui import QKeySequence, QShortcut
 
-        from station.services.desk_controller import Level
-
         hand = DemoHand(services)
         window.demo_hand = hand
         QShortcut(QKeySequence("F8"), window, activated=hand.next_student)
-        window.show_notice(
-            Text(
-                "演示模式：按 F8 请下一位学生带身份证就座；F1 查看全部按键。数据均为虚构。",
-                "Demo: F8 seats the next student with their card; F1 lists the keys. All people are synthetic.",
-            ),
-            Level.INFO,
+        # In the status bar, not the notice bar: the administration uses that for its own warnings.
+        window.status.showMessage(
+            str(
+                Text(
+                    "演示模式：F8 请下一位学生带身份证就座；F1 查看全部按键。数据均为虚构。",
+                    "Demo: F8 seats the next student with their card; F1 lists the keys. All people are synthetic.",
+                )
+            )
         )
         if walkthrough or args.autoplay:
             walk = Walkthrough(
