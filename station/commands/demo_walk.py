@@ -143,6 +143,8 @@ class Walkthrough(QObject):
             self._await_numbers()
             return
         if state is State.PHOTO:
+            if presence is Presence.WAIT_LEAVE and self.services.camera.current is None:
+                return  # the camera is still opening: show the guard with the person in view
             self._shoot("02-wrong-person-guard" if presence is Presence.WAIT_LEAVE else None)
             self._shoot("03-countdown" if presence is Presence.SETTLING else None)
             if presence is Presence.WAIT_LEAVE and self.hand.camera is not None and self.hand.camera.present:
