@@ -42,6 +42,7 @@ _WORKERS = {Lane.STORE: 1, Lane.SYNC: 1, Lane.WORK: 2}
 
 @dataclass
 class _Outcome:
+    lane: Lane
     label: str
     value: Any
     error: BaseException | None
@@ -93,17 +94,15 @@ class BackgroundOps(QObject):
                 value, error = op(), None
             except BaseException as exc:  # delivered to exactly one failure path on the GUI thread
                 value, error = None, exc
-            finally:
-                with self._count_lock:
-                    self._pending[lane] -= 1
             if error is not None and not isinstance(error, OfficerError):
                 log.error("%s failed: %s", label, type(error).__name__)
-            self._finished.emit(_Outcome(label, value, error, on_success, on_failure))
+            self._finished.emit(_Outcome(lane, label, value, error, on_success, on_failure))
 
         return self._executors[lane].submit(work)
 
     def busy(self, lane: Lane) -> int:
-        """Operations queued or running on ``lane``."""
+        """Operations on ``lane`` not finished yet: queued, running, or their outcome not yet handled on
+        the GUI thread (so 0 means every callback has run)."""
         with self._count_lock:
             return self._pending[lane]
 
@@ -118,6 +117,13 @@ class BackgroundOps(QObject):
 
     @Slot(object)
     def _deliver(self, outcome: _Outcome) -> None:
+        try:
+            self._handle(outcome)
+        finally:
+            with self._count_lock:
+                self._pending[outcome.lane] -= 1
+
+    def _handle(self, outcome: _Outcome) -> None:
         if outcome.error is None:
             if outcome.on_success is not None:
                 outcome.on_success(outcome.value)

@@ -127,3 +127,21 @@ def test_readable_at_1366_by_768(desk):
         assert corner.x() <= window.width() and corner.y() <= window.height()
     assert window.preview.width() >= 400 and window.student.width() >= 280
     assert QApplication.instance() is not None
+
+
+def test_the_event_loop_keeps_turning_while_the_reader_does_not_answer(qtbot, station_home):
+    from tests.qt.desk import close_desk, open_desk
+
+    # A reader that goes silent: every exchange waits out its whole timeout on the reader's thread.
+    desk = open_desk(qtbot, station_home, reader="sim:count=3,fault=timeout")
+    try:
+        links: list[ReaderLink] = []
+        desk.services.cards.link_changed.connect(links.append)
+        desk.services.cards.start()
+        shown = desk.services.camera.displayed
+        desk.wait(lambda: desk.services.camera.displayed >= shown + 30)  # about a second of preview
+        assert desk.controller.state is State.WAITING_FOR_CARD
+        desk.wait(lambda: ReaderLink.LOST in links, timeout=30_000)  # then it says the reader is silent
+        assert "读卡器" in desk.window.messages.item(0).text()
+    finally:
+        close_desk(desk)
