@@ -312,7 +312,7 @@ class DeskController(QObject):
                 MANUAL_SIGNOFF,
                 operator=self.operator,
                 subject=student.student_id,
-                detail={"approved_by": approved_by, "method": "id_last6", "reason": "chip_unreadable"},
+                detail={"approved_by": approved_by, "lookup": "id_last6", "reason": "card_unreadable"},
             )
             return approved_by
 

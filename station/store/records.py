@@ -186,7 +186,7 @@ def _check(record: RecordRow) -> None:
         # A manual sign-off: no chip blocks at all, and the payload says who signed it off.
         if record.chip_text is not None or record.chip_wlt is not None:
             problems.append("a record signed off without a readable chip carries chip blocks")
-        if record.payload is None or b'"manual_evidence"' not in record.payload:
+        if record.payload is None or b'"manual_approval"' not in record.payload:
             problems.append("a record without chip evidence lacks its manual sign-off")
     else:
         if record.chip_text is None or len(record.chip_text) != 256:

@@ -141,3 +141,23 @@ def test_the_event_loop_keeps_turning_while_a_sync_is_slow(desk, registry):
     finally:
         registry.faults.release()
     desk.wait(lambda: desk.app.database.outbox.get(record_id).state == "accepted", timeout=30_000)
+
+
+def test_a_signed_off_capture_without_a_readable_chip_receives_a_number(desk, registry):
+    desk.app.database.operators.create("admin1", "admin-password-1", role="county_admin")
+    desk.wait(lambda: desk.window.queue.model.rowCount() == 12, timeout=30_000)
+    student = next(s for s in desk.students() if s.national_id == registry.approved()[5].national_id)
+    opened: list = []
+    desk.controller.open_without_card(
+        student, student.national_id[-6:], "admin1", "admin-password-1", opened.append
+    )
+    desk.wait(lambda: opened == [None])
+    desk.wait(lambda: desk.services.camera.current is not None)
+    desk.press(K.Key_Space)
+    desk.wait_state(State.REVIEW)
+    desk.press(K.Key_Return)
+    desk.wait_state(State.SAVED)
+    record_id = desk.controller.desk.saved.record_id
+    desk.wait(lambda: desk.app.database.outbox.get(record_id).state == "accepted", timeout=30_000)
+    assert regno.parse(desk.app.database.outbox.get(record_id).reg_no)
+    assert registry.ledger()[record_id].evidence == "manual"

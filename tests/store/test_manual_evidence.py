@@ -37,7 +37,7 @@ def test_a_signed_off_record_without_chip_blocks_is_saved_and_queued(station, pe
     station.records.save(row)
     assert station.outbox.get(row.record_id).state == "pending"
     payload = station.records.frozen_payloads([row.record_id])[row.record_id].payload
-    assert b'"manual_evidence"' in payload and b'"chip"' not in payload
+    assert b'"manual_approval"' in payload and b'"evidence":"manual"' in payload and b'"chip"' not in payload
 
 
 def test_chip_blocks_are_never_missing_without_a_sign_off(station, people, jpeg):
@@ -82,3 +82,16 @@ def test_rejections_keep_their_fields_and_holder_school(station, people, jpeg):
     assert station.outbox.get(rows[0].record_id).result["fields"] == ["name", "sex"]
     stored = station.outbox.get(rows[1].record_id).result
     assert stored["holder_school_name"] == "示例第三中学" and stored["holder_school_code"] == "1501020003"
+
+
+def test_a_signed_off_record_is_a_valid_manual_record_on_the_wire(people, jpeg):
+    from sync.protocol import wire
+
+    capture = CaptureRecord.new(
+        student_id="S1", national_id=people[5].id_number, station_id="ST-150102-01", county_code6=COUNTY,
+        operator="op1", chip=None, manual=ManualEvidence("admin-1", datetime(2026, 11, 29, 2, 0, tzinfo=UTC)),
+        photo_jpeg=jpeg, photo_profile="moe-480",
+    )  # fmt: skip
+    sent = wire.Record.model_validate({**capture.payload(), "payload_sha256": capture.payload_sha256})
+    assert sent.evidence == "manual" and sent.chip is None
+    assert sent.manual_approval.approved_by == "admin-1" and sent.manual_approval.lookup == "id_last6"
