@@ -95,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     if args.lang:
         i18n.set_language(args.lang)
+    from station.commands.officer_login import admin_source, officer_source
+
+    context.officer = officer_source(args)  # who opens a slot-wrapped store (--operator/--password-stdin)
+    context.admin = admin_source(args)  # the administrator a new station is created with (--admin)
     try:
         return int(handler(args, context) or 0)
     except KeyboardInterrupt:

@@ -27,6 +27,7 @@ from station import i18n
 from station.capture.workflow import Desk, Station
 from station.config import Settings, StationConfig
 from station.crash import CrashHandler, Notifier
+from station.domain.officers import OfficerLogin, OfficerSource
 from station.domain.records import CaptureRecord
 from station.domain.students import Student, StudentStatus
 from station.log import close_logging, init_logging
@@ -96,12 +97,15 @@ class StationApp:
         self.faults = FaultPoints(settings.runtime.crash_at) if settings.runtime.crash_at else NO_FAULTS
 
     @classmethod
-    def open(cls, settings: Settings, *, upgrade: bool = True) -> StationApp:
+    def open(cls, settings: Settings, officer: OfficerSource = None, *, upgrade: bool = True) -> StationApp:
         """Open the station at ``settings.home``: typed errors (``StoreError``) if it can't.
-        ``upgrade=False`` leaves an older schema as it is (``station doctor`` only looks)."""
+        ``upgrade=False`` leaves an older schema as it is (``station doctor`` only looks).
+
+        Where the key is wrapped by officers' passwords (no OS keyring), ``officer`` opens it: a log-in,
+        or a function asked for one only then. A log-in given is verified as at the desk."""
         from station.store.database import StationDatabase
 
-        return cls(settings, StationDatabase.open(settings.home, upgrade=upgrade))
+        return cls(settings, StationDatabase.open(settings.home, officer=officer, upgrade=upgrade))
 
     @property
     def home(self) -> Path:
@@ -271,6 +275,25 @@ class StationApp:
 
         return sync_setup.sync_lock(self.home)
 
+    # -- backups
+
+    def backup_if_due(self) -> Path | None:
+        """The scheduled encrypted backup (every ``backup_every_hours``, ``backup_keep`` kept), if one is
+        due; None otherwise. A failed backup (disk full, damaged pages) is logged and the station
+        carries on: the backups already kept are never pruned for a copy that did not verify."""
+        from station.store.errors import StoreError
+
+        try:
+            taken = self.database.backup_if_due(
+                every_hours=self.config.backup_every_hours, keep=self.config.backup_keep
+            )
+        except StoreError as error:
+            log.warning("scheduled backup failed: %s", error.code)
+            return None
+        if taken is not None:
+            log.info("scheduled backup written: %s", taken.name)
+        return taken
+
     def close(self) -> None:
         self.database.close()
 
@@ -288,11 +311,20 @@ def discovery_options(settings: Settings) -> Any:
     return options_from(settings.runtime)
 
 
-def store_health(settings: Settings) -> list[Any]:
-    """The store's own health items (``station.store.health``) for the station at ``settings.home``."""
+def store_health(
+    settings: Settings, officer: OfficerSource = None, *, opened: StationApp | None = None
+) -> list[Any]:
+    """The store's own health items (``station.store.health``) for the station at ``settings.home``:
+    opened with ``officer`` where the key is slot-wrapped, or with the key of ``opened`` (a station the
+    administrator's window already has open)."""
     from station.store import health
 
-    return health.health(settings.home)
+    return health.health(
+        settings.home,
+        opened.database.key if opened is not None else None,
+        officer=officer,
+        backup_every_hours=settings.station.backup_every_hours,
+    )
 
 
 def _resolution(text: str) -> tuple[int, int] | None:
@@ -300,31 +332,33 @@ def _resolution(text: str) -> tuple[int, int] | None:
     return (int(width), int(height)) if width.isdigit() and height.isdigit() else None
 
 
+def needs_officer(settings: Settings) -> bool:
+    """True when the store opens only with an officer's password (its key is wrapped by their key slots)."""
+    from station.store import keys
+
+    return keys.needs_officer(settings.home)
+
+
 def create_station(
-    settings: Settings, admin: tuple[str, str] | None = None, *, admin_display_name: str | None = None
+    settings: Settings,
+    admin: OfficerLogin | tuple[str, str] | None = None,
+    *,
+    admin_display_name: str | None = None,
 ) -> tuple[StationApp, str]:
     """Set a new station up at ``settings.home``; returns it open with its recovery code (show once).
 
-    ``admin`` (username, password) is the first county administrator, created with the store (the
-    first-run wizard and scripted installs); without it the administrator is added later.
-    """
+    ``admin`` (an ``OfficerLogin``, or username and password) is the first county administrator,
+    created with the store (the first-run wizard and scripted installs). Where there is no OS keyring
+    the database key is wrapped by that password, so ``admin`` is then required (``AdminRequiredError``,
+    code ``admin_required``); a short password or a missing administrator is refused before anything
+    is written, so the set-up can be tried again."""
     from station.store.database import StationDatabase
-    from station.store.operators import check_new_password
 
-    if admin is not None:
-        check_new_password(admin[1])  # refused before the store exists: the set-up can be tried again
-    database, recovery_code = StationDatabase.create(settings.home)
-    log.info("station store created")
-    if admin is not None:
-        username, password = admin
-        try:
-            database.operators.create(
-                username, password, role="county_admin", display_name=admin_display_name
-            )
-        except BaseException:
-            database.close()
-            raise
-        log.info("first county administrator created")
+    login = OfficerLogin(*admin) if isinstance(admin, tuple) else admin
+    database, recovery_code = StationDatabase.create(
+        settings.home, admin=login, admin_display_name=admin_display_name
+    )
+    log.info("station store created%s", " with its first county administrator" if login else "")
     return StationApp(settings, database), recovery_code
 
 
@@ -387,8 +421,8 @@ class Startup:
         self._step("configuration", lambda: configure_process(self.settings))
         return self
 
-    def store(self) -> StationApp:
-        self.app = self._step("store", lambda: StationApp.open(self.settings))
+    def store(self, officer: OfficerSource = None) -> StationApp:
+        self.app = self._step("store", lambda: StationApp.open(self.settings, officer))
         return self.app
 
     def devices(self, build: Callable[[StationApp], Any]) -> Any:
@@ -409,17 +443,22 @@ class Context:
     only when a command asks for it.
     """
 
-    def __init__(self, startup: Startup) -> None:
+    def __init__(self, startup: Startup, officer: OfficerSource = None) -> None:
         self.startup = startup
+        # Who opens a slot-wrapped store when a command does not say: the command line sets it from
+        # --operator/--password-stdin (or a prompt), the demo to its demo officer.
+        self.officer: OfficerSource = officer
+        # The county administrator a new station is created with (--admin), asked for when needed.
+        self.admin: Callable[[], OfficerLogin | None] = lambda: None
 
     @property
     def settings(self) -> Settings:
         return self.startup.settings
 
-    def open_station(self) -> StationApp:
-        return self.startup.store()
+    def open_station(self, officer: OfficerSource = None) -> StationApp:
+        return self.startup.store(officer if officer is not None else self.officer)
 
-    def create_station(self, admin: tuple[str, str] | None = None) -> tuple[StationApp, str]:
+    def create_station(self, admin: OfficerLogin | tuple[str, str] | None = None) -> tuple[StationApp, str]:
         app, code = create_station(self.settings, admin)
         self.startup.app = app
         return app, code
@@ -433,7 +472,9 @@ class Context:
         if startup.crash is not None:
             startup.crash.home = settings.home
         configure_process(settings)
-        return Context(startup)
+        context = Context(startup, self.officer)
+        context.admin = self.admin
+        return context
 
     def reload(self) -> Context:
         return self.with_home(self.settings.home)

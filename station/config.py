@@ -82,6 +82,9 @@ class StationConfig:
     # threshold need a county administrator's acknowledgement before capturing on.
     unsynced_warn_hours: int = 24
     unsynced_block_hours: int = 72
+    # Scheduled encrypted backups of the station database (taken by the sync loop and the desk).
+    backup_every_hours: int = 24
+    backup_keep: int = 7
     log_level: str = "INFO"
     version: int = CONFIG_VERSION
     revision: int = 0
@@ -183,6 +186,13 @@ class StationConfig:
     def _hours(cls, value: int) -> int:
         if not 1 <= value <= 24 * 60:
             raise ValueError("hours_range")
+        return value
+
+    @field_validator("backup_every_hours", "backup_keep")
+    @classmethod
+    def _backups(cls, value: int) -> int:
+        if not 1 <= value <= 24 * 60:
+            raise ValueError("backup_range")
         return value
 
     @field_validator("entry_year")
@@ -324,6 +334,8 @@ FIELD_LABELS: dict[str, Text] = {
     "idle_lock_minutes": Text("无操作锁屏（分钟）", "idle lock (minutes)"),
     "unsynced_warn_hours": Text("未同步提醒（小时）", "unsynced warning (hours)"),
     "unsynced_block_hours": Text("未同步停止采集（小时）", "unsynced stop (hours)"),
+    "backup_every_hours": Text("自动备份间隔（小时）", "backup every (hours)"),
+    "backup_keep": Text("保留备份份数", "backups kept"),
     "log_level": Text("日志级别", "log level"),
     "version": Text("配置文件版本", "settings format"),
     "revision": Text("设置修订号", "settings revision"),
@@ -352,6 +364,7 @@ _PROBLEMS: dict[str, Text] = {
     "idle_range": Text("应在 1 到 240 分钟之间。", "must lie between 1 and 240 minutes."),
     "retention_range": Text("应在 0 到 3650 天之间。", "must lie between 0 and 3650 days."),
     "hours_range": Text("应在 1 到 1440 小时之间。", "must lie between 1 and 1440 hours."),
+    "backup_range": Text("应在 1 到 1440 之间。", "must lie between 1 and 1440."),
     "year": Text("应在 2000 到 2099 之间。", "must lie between 2000 and 2099."),
     "block_after_warn": Text("必须大于未同步提醒的小时数。", "must be more than the warning hours."),
     "int": Text("应为整数。", "must be a whole number."),

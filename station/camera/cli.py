@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from station.camera.errors import CameraError, NotConforming
+from station.camera.imagefile import load_image, opencv_errors
 from station.camera.opening import open_source
 from station.camera.photo import make_photo
 from station.camera.profiles import available_profiles, load_profile
 from station.camera.quality import QualityReport, analyze
 from station.camera.session import CaptureSession
-from station.camera.sources import STATE_MESSAGES, SourceState, read_image
+from station.camera.sources import STATE_MESSAGES, SourceState
+from station.files import FileRefused
 from station.i18n import Text
 
 _MARKS = {"pass": "✔", "warn": "!", "fail": "✘", "skipped": "-"}
@@ -99,12 +101,10 @@ def _error(args: argparse.Namespace, exc: CameraError) -> int:
 
 def _load(args: argparse.Namespace):
     profile = load_profile(args.profile)
-    image = read_image(args.image)
-    if image is None:
-        raise CameraError(
-            "image_unreadable",
-            Text(zh=f"无法读取图像 {args.image.name}", en=f"cannot read image {args.image.name}"),
-        )
+    try:
+        image = load_image(args.image)
+    except FileRefused as refused:
+        raise CameraError(refused.code, refused.message) from None
     if args.backdrop is not None:
         profile.background_rgb(args.backdrop)  # validates the name against the profile
     return profile, image
@@ -113,7 +113,8 @@ def _load(args: argparse.Namespace):
 def run_check(args: argparse.Namespace, ctx) -> int:
     try:
         profile, image = _load(args)
-        report = analyze(image, profile, background=args.backdrop)
+        with opencv_errors("image_unprocessable"):
+            report = analyze(image, profile, background=args.backdrop)
     except CameraError as exc:
         return _error(args, exc)
     payload = report.as_dict()
@@ -129,7 +130,8 @@ def run_check(args: argparse.Namespace, ctx) -> int:
 def run_make(args: argparse.Namespace, ctx) -> int:
     try:
         profile, image = _load(args)
-        photo = make_photo(image, profile, background=args.backdrop)
+        with opencv_errors("image_unprocessable"):
+            photo = make_photo(image, profile, background=args.backdrop)
     except NotConforming as refused:
         report = refused.report
         assert isinstance(report, QualityReport)

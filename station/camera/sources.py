@@ -271,15 +271,15 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def read_image(path: str | Path) -> np.ndarray | None:
-    """Decode an image file to BGR (None when unreadable); handles non-ASCII paths."""
+    """Decode an image file to BGR (None when unreadable, refused or too large: ``imagefile.load_image``
+    says why); handles non-ASCII paths."""
+    from station.camera.imagefile import load_image
+    from station.errors import OfficerError
+
     try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError:
+        return load_image(path)
+    except OfficerError:
         return None
-    if data.size == 0:
-        return None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    return image
 
 
 class ImageFolderSource(FrameSource):

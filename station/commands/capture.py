@@ -15,8 +15,12 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
+from station.commands.officer_login import add_login_options
 from station.commands.output import fail, print_json
 from station.i18n import Text
+
+# A saved card read is a response frame or a 256-byte text block: a few KiB at most.
+CARD_FILE_LIMIT = 64 * 1024
 
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
@@ -27,12 +31,17 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
         "--card", type=Path, required=True, help="saved card read (response frame or text block)"
     )
     parser.add_argument("--photo", type=Path, required=True, help="the photograph (JPEG/PNG)")
-    parser.add_argument("--operator", default=None, help="who captures (default: the login name)")
+    parser.add_argument(
+        "--operator",
+        default=None,
+        help="who captures (default: the login name); the officer who opens a password-protected station",
+    )
     parser.add_argument("--note", default=None, help="reason for using a photo that has warnings")
     parser.add_argument(
         "--recapture-reason", default=None, help="why a student captured here before is captured again"
     )
     parser.add_argument("--json", action="store_true")
+    add_login_options(parser, operator=False)
     parser.set_defaults(handler=run)
 
 
@@ -46,27 +55,23 @@ def _out(args, code: int, data: dict, text: Text | str) -> int:  # type: ignore[
 
 def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
     from station.camera.errors import CameraError, NotConforming
+    from station.camera.imagefile import load_image, opencv_errors
     from station.camera.photo import make_photo
-    from station.camera.sources import read_image
     from station.capture.workflow import State, WorkflowError
     from station.errors import OfficerError
-    from station.idcard.errors import IdCardError
+    from station.files import read_bounded
     from station.idcard.saved import parse_saved
 
     try:
-        card = parse_saved(args.card.read_bytes())
-    except OSError:
-        return fail(Text("无法读取身份证文件。", "Cannot read the card file."))
-    except IdCardError as error:
+        card = parse_saved(read_bounded(args.card, CARD_FILE_LIMIT, Text("身份证文件", "card file")))
+        image = load_image(args.photo)
+    except OfficerError as error:  # unreadable, too large, not a card read, not an image
         return _out(
             args,
             2,
             {"ok": False, "error_code": error.code, "message": error.message.as_dict()},
             error.message,
         )
-    image = read_image(args.photo)
-    if image is None:
-        return fail(Text("无法读取照片文件。", "Cannot read the photo file."))
     app = ctx.open_station()
     try:
         if not app.config.enrolled:
@@ -98,7 +103,8 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
             }
             return _out(args, 1, data, "\n".join(str(r) for r in reasons))
         try:
-            photo = make_photo(image, app.config.photo_profile)
+            with opencv_errors("image_unprocessable"):
+                photo = make_photo(image, app.config.photo_profile)
         except NotConforming as refused:
             failed = [c.as_dict() for c in refused.report.failed()]  # type: ignore[attr-defined]
             data = {

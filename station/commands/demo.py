@@ -29,12 +29,16 @@ import platformdirs
 
 from station import config as station_config
 from station.commands.output import print_json
+from station.domain.officers import OfficerLogin
 from station.i18n import Text
 
 DEMO_COUNTY = "150121"
 DEMO_STATION = "DEMO-01"
 DEMO_SEED = 2026
 HEADLESS_CAPTURES = 3
+# The demo station's county administrator. Its password is in the code on purpose: a demo station
+# holds synthetic people only, and where there is no OS keyring its key is wrapped by this password.
+DEMO_OFFICER = OfficerLogin("demo", "demo-station")
 
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +94,7 @@ def setup_demo_station(
             _ensure_enrolled(settings, registry)
         return None
     season = registry.season if registry is not None else demo_season(date.today())
-    app, recovery_code = create_station(settings)
+    app, recovery_code = create_station(settings, DEMO_OFFICER)
     with app:
         station_config.save(
             station_config.StationConfig(
@@ -114,10 +118,10 @@ def setup_demo_station(
 
 def _ensure_enrolled(settings, registry) -> None:  # type: ignore[no-untyped-def]
     """A demo station set up before it had a registry gets the registry's credentials."""
-    from station.app import StationApp
+    from station.app import StationApp, needs_officer
     from station.syncing.credentials import load_credentials, save_credentials
 
-    with StationApp.open(settings) as app:
+    with StationApp.open(settings, DEMO_OFFICER if needs_officer(settings) else None) as app:
         if load_credentials(app.database) is None:
             save_credentials(app.database, registry.credentials())
 
@@ -138,6 +142,10 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
     try:
         station_config.save(station_config.update(station_config.load(home), registry_url=url), home)
         ctx = ctx.reload()  # the demo's settings, now saved with this run's registry address
+        from station.app import needs_officer
+
+        if needs_officer(ctx.settings):  # no OS keyring: the key is wrapped by the demo officer's password
+            ctx.officer = DEMO_OFFICER
         if recovery_code is not None:
             print(Text("已创建演示采集站：{home}", "Demo station created in {home}").format(home=home))
             print(

@@ -6,6 +6,7 @@ shows, so the two always agree. Exit status: 0 when nothing fails (warnings allo
 
 from __future__ import annotations
 
+from station.commands.officer_login import add_login_options
 from station.commands.output import print_json
 from station.i18n import Text
 
@@ -13,6 +14,7 @@ from station.i18n import Text
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser = subparsers.add_parser("doctor", help="check the station's health / 采集站自检")
     parser.add_argument("--json", action="store_true")
+    add_login_options(parser)  # where the key is wrapped by officers' passwords, the store opens with one
     parser.set_defaults(handler=run)
 
 
@@ -20,7 +22,7 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
     from station.services.checkitems import Status
     from station.services.health import healthy, run_checks
 
-    items = run_checks(ctx.settings)
+    items = run_checks(ctx.settings, officer=ctx.officer)
     ok = healthy(items)
     if args.json:
         print_json({"healthy": ok, "items": [item.as_dict() for item in items]})

@@ -11,8 +11,10 @@ id is not re-enrolled under a new id (its records would no longer match its cert
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
+from station.commands.officer_login import add_login_options, officer_source
 from station.commands.output import print_json
 from station.i18n import Text
 from station.syncing.enrollment import EnrollmentInvalid, check_credentials, read_enrollment
@@ -24,7 +26,13 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser = subparsers.add_parser("enroll", help="导入注册文件 / import the registry enrollment file")
     parser.add_argument("file", type=Path, help="the file written by `sync-registry enroll`")
     parser.add_argument("--remove-file", action="store_true", help="delete the file after importing it")
+    parser.add_argument(
+        "--admin",
+        metavar="NAME",
+        help="a new station: create it with this first county administrator (needed without an OS keyring)",
+    )
     parser.add_argument("--json", action="store_true")
+    add_login_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -41,9 +49,11 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
     recovery_code = None
     app: StationApp
     if (settings.home / "station.db").exists():
-        app = ctx.open_station()
+        # An existing station opens with --operator, or with the administrator --admin names.
+        unlock = ctx.officer if args.operator or not args.admin else officer_source(_as_operator(args))
+        app = ctx.open_station(unlock)
     else:
-        app, recovery_code = ctx.create_station()
+        app, recovery_code = ctx.create_station(ctx.admin())
     with app:
         try:
             config = enroll(app.database, settings.home, settings.station, raw)
@@ -86,6 +96,10 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
             ).format(f=args.file)
         )
     return 0
+
+
+def _as_operator(args: argparse.Namespace) -> argparse.Namespace:
+    return argparse.Namespace(operator=args.admin, password_stdin=args.password_stdin)
 
 
 def _refuse(args, code: str, message: Text) -> int:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ too short, the station's last administrator).
 
 from __future__ import annotations
 
+from station.commands.officer_login import add_login_options, login_for
 from station.commands.output import print_json
 from station.commands.signin import add_signin_options, read_new_password, read_password, signed_in_admin
 from station.i18n import Text
@@ -26,6 +27,7 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     add.set_defaults(handler=add_operator)
     listing = commands.add_parser("list", help="list the officers")
     listing.add_argument("--json", action="store_true")
+    add_login_options(listing)
     listing.set_defaults(handler=list_operators)
     for name, help_text in (
         ("unlock", "unlock an account locked after wrong passwords"),
@@ -81,8 +83,10 @@ def change_operator(args, ctx) -> int:  # type: ignore[no-untyped-def]
 
     with ctx.open_station() as app:
         if args.change == "passwd" and (args.operator or args.username) == args.username:
-            # An officer's own change: their current password, then the new one.
-            current = read_password(args, Text("当前密码：", "Current password: "))
+            # An officer's own change: their current password (the log-in that opened the store, when
+            # --operator names them), then the new one.
+            login = login_for(args) if args.operator else None
+            current = login.password if login else read_password(args, Text("当前密码：", "Current password: "))
             app.database.operators.verify(args.username, current)
             app.database.operators.set_password(
                 args.username, read_new_password(args), changed_by=args.username

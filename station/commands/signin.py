@@ -54,10 +54,13 @@ def read_new_password(args) -> str:  # type: ignore[no-untyped-def]
 def signed_in_admin(args, app) -> str:  # type: ignore[no-untyped-def]
     """The county administrator ``--operator`` names, once their password is proven."""
     from station.admin.common import require_admin
+    from station.commands.officer_login import login_for
 
     if not args.operator:
         raise SignInRequired()
-    password = read_password(args, Text("{name} 的密码：", "Password of {name}: ").format(name=args.operator))
-    operator = app.database.operators.verify(args.operator, password)
+    login = login_for(args)  # the same log-in that opened the store: its password is read once
+    if login is None:
+        raise SignInRequired()
+    operator = app.database.operators.verify(login.username, login.password)
     require_admin(app, operator.username)
     return operator.username

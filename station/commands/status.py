@@ -7,15 +7,18 @@ printed: records are named by their ids and the student's registry id.
 
 from __future__ import annotations
 
+from station.commands.officer_login import add_login_options
 from station.commands.output import print_json
+from station.errors import OfficerError
 from station.i18n import Text, current_language
-from station.syncing.messages import REJECTION_REASONS
+from station.syncing.messages import REJECTION_REASONS, SET_ASIDE_REASONS
 
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser = subparsers.add_parser("status", help="记录与同步状态 / records and sync status")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--limit", type=int, default=200, help="records listed per state")
+    add_login_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -26,7 +29,12 @@ def collect(app, limit: int = 200) -> dict:  # type: ignore[no-untyped-def]
     db = app.database
     counts = db.outbox.counts()
     entries = {state: db.outbox.list(state, limit=limit) for state in counts}
-    summaries = {s.record_id: s for s in db.records.list(limit=10**6)}
+    try:
+        summaries = {s.record_id: s for s in db.records.list(limit=10**6)}
+    except OfficerError as error:  # damaged record pages: list by record id only (doctor names them)
+        if error.code != "database_corrupt":
+            raise
+        summaries = {}
     feed = db.sync_state.get(f"approvals:{app.config.county_code6}")
 
     def item(entry) -> dict:  # type: ignore[no-untyped-def]
@@ -60,6 +68,10 @@ def collect(app, limit: int = 200) -> dict:  # type: ignore[no-untyped-def]
         "enrolled": load_credentials(db) is not None,
         "counts": counts,
         "records": {state: [item(e) for e in found] for state, found in entries.items()},
+        "set_aside": [
+            {"record_id": record_id, "code": code, "reason": SET_ASIDE_REASONS[code].as_dict()}
+            for record_id, code in sorted(db.outbox.set_aside_ids().items())
+        ],
         "queue_size": db.queue.count(),
         "last_sync": feed.updated_at if feed else None,
         "days_to_deadline": rules.days_left(today, app.config.entry_year),
@@ -91,9 +103,12 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
         for entry in data["records"][state]:
             reason = entry.get("reason", {}).get(current_language())
             print(f"  ✗ {entry['student_id']}  {entry.get('code')}  {reason or ''}  {entry['record_id']}")
+    set_aside = {item["record_id"] for item in data["set_aside"]}
     for entry in data["records"]["pending"]:
-        if entry.get("last_error"):
+        if entry.get("last_error") and entry["record_id"] not in set_aside:
             print(f"  … {entry['student_id']}  {entry['last_error']}  {entry['record_id']}")
+    for item in data["set_aside"]:
+        print(f"  ✗ {item['record_id']}  {item['reason'][current_language()]}")
     print(
         Text("名单 {n} 人；上次同步：{t}", "Queue: {n} students; last sync: {t}").format(
             n=data["queue_size"], t=data["last_sync"] or "—"

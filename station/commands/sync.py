@@ -9,9 +9,10 @@ conflicts, queue changes, bytes and time. ``--json`` gives the whole session rep
 
 from __future__ import annotations
 
+from station.commands.officer_login import add_login_options
 from station.commands.output import fail, print_json
 from station.i18n import Text
-from station.syncing.messages import SYNC_MESSAGES, describe
+from station.syncing.messages import SET_ASIDE_REASONS, SYNC_MESSAGES, describe
 from sync.client.errors import CredentialsMissing
 from sync.client.lock import SyncLockBusy
 
@@ -24,6 +25,7 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     kind.add_argument("--push-only", action="store_true", help="only send captured records")
     parser.add_argument("--interval", type=float, default=60.0, help="seconds between sessions (loop mode)")
     parser.add_argument("--json", action="store_true")
+    add_login_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -50,11 +52,17 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
         app.close()
         return fail(SYNC_MESSAGES["NOT_ENROLLED"])
     kinds = {"pull": not args.push_only, "push": not args.pull_only}
+    def scheduled_backup() -> bool:
+        """Asked before every session of the loop: take the scheduled backup when due; never stops it."""
+        app.backup_if_due()
+        return False
+
     try:
         if not args.once:
-            engine.run_forever(interval_s=args.interval, **kinds)
+            engine.run_forever(interval_s=args.interval, should_stop=scheduled_backup, **kinds)
             return 0
         report = engine.run_once(**kinds)
+        app.backup_if_due()
     finally:
         lock.release()
         app.close()
@@ -102,4 +110,5 @@ def _print_report(report, alerts) -> None:  # type: ignore[no-untyped-def]
     if report.error_code:
         print(describe(report.error_code, report.error_detail))
     for alert in alerts:
-        print(f"! {alert['code']}: {alert['detail']}")
+        reason = SET_ASIDE_REASONS.get(alert["code"])
+        print(f"! {reason}: {alert['detail'].split(': ', 1)[-1]}" if reason else f"! {alert['code']}: {alert['detail']}")

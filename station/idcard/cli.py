@@ -131,12 +131,16 @@ def _write_photo(chip: ChipData, args: argparse.Namespace) -> None:
         sys.stderr.write(f"{photo.reason}\n")
 
 
+SAVED_READ_LIMIT = 64 * 1024  # a saved read is a response frame or a text block: a few KiB at most
+
+
 def cmd_parse(args: argparse.Namespace, ctx) -> int:
+    from station.files import FileRefused, read_bounded
+
     try:
-        data = Path(args.file).read_bytes()
-    except OSError as error:
-        message = Text(zh="无法读取文件", en="Cannot read the file")
-        return _fail(IdCardError(message, code="file", detail=type(error).__name__), args.json)
+        data = read_bounded(args.file, SAVED_READ_LIMIT, Text("身份证文件", "card file"))
+    except FileRefused as refused:
+        return _fail(IdCardError(refused.message, code="file", detail=refused.code), args.json)
     try:
         chip = parse_saved(data)
     except IdCardError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from station.domain.officers import OfficerLogin
 from station.errors import OfficerError
 from station.i18n import Text
 
@@ -20,6 +21,24 @@ class Authenticator:
         except OfficerError as error:
             return None, error.message
         return operator.username, None
+
+
+class StoreLogin:
+    """The log-in that opens the store, where the key is wrapped by the officers' passwords (no OS
+    keyring): nothing can be read before an officer logs in, so the typed password opens the station
+    (``StationApp.open``), and the officer is then verified as at any log-in. ``app`` is the opened
+    station after a success."""
+
+    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+        self._context = context
+        self.app = None
+
+    def verify(self, username: str, password: str) -> tuple[str | None, Text | None]:
+        try:
+            self.app = self._context.open_station(OfficerLogin(username.strip(), password))
+        except OfficerError as error:
+            return None, error.sentence()
+        return username.strip(), None
 
 
 NO_OPERATORS = Text(

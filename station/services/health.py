@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from station.app import StationApp, store_health
 from station.config import Settings
 from station.domain import rules
+from station.domain.officers import OfficerSource
 from station.domain.unsynced import Backlog
 from station.i18n import Text
 from station.services import device_health
@@ -36,8 +37,16 @@ SET_UP_FIX = Text(
 )
 
 
-def run_checks(settings: Settings, *, camera_probe: CameraProbe | None = None) -> list[CheckItem]:
-    """Every item, in order; never raises. The store is opened without upgrading it."""
+def run_checks(
+    settings: Settings,
+    *,
+    camera_probe: CameraProbe | None = None,
+    officer: OfficerSource = None,
+    opened: StationApp | None = None,
+) -> list[CheckItem]:
+    """Every item, in order; never raises. The store is opened without upgrading it -- with ``officer``
+    where its key is wrapped by officers' passwords -- or ``opened`` (the administrator's window) is
+    checked as it is."""
     items: list[CheckItem] = []
 
     def store_ready() -> bool:
@@ -45,8 +54,8 @@ def run_checks(settings: Settings, *, camera_probe: CameraProbe | None = None) -
         return found.get("database") is Status.OK and found.get("schema") is Status.OK
 
     for name, check in (
-        ("setup", check_setup),
-        ("station", lambda s: check_opened_station(s) if store_ready() else []),
+        ("setup", lambda s: check_setup(s, officer, opened)),
+        ("station", lambda s: check_opened_station(s, officer, opened) if store_ready() else []),
         ("clock", check_clock),
         ("deadline", check_deadline),
         ("reader", device_health.check_reader),
@@ -81,10 +90,12 @@ def _store_exists(settings: Settings) -> bool:
     return (settings.home / "station.db").exists()
 
 
-def check_setup(settings: Settings) -> list[CheckItem]:
+def check_setup(
+    settings: Settings, officer: OfficerSource = None, opened: StationApp | None = None
+) -> list[CheckItem]:
     config = settings.station
     title = Text("采集站登记", "enrollment")
-    store_items = [_from_store(item) for item in store_health(settings)]
+    store_items = [_from_store(item) for item in store_health(settings, officer, opened=opened)]
     disk = [item for item in store_items if item.name == "disk"]
     if not _store_exists(settings):
         if config.enrolled:  # enrolled once, and the database is gone: never set up again
@@ -142,16 +153,24 @@ def _from_store(item) -> CheckItem:  # type: ignore[no-untyped-def]
     return CheckItem(item.name, Status(str(item.status)), item.title, item.detail, item.fix)
 
 
-def check_opened_station(settings: Settings) -> list[CheckItem]:
+def check_opened_station(
+    settings: Settings, officer: OfficerSource = None, opened: StationApp | None = None
+) -> list[CheckItem]:
     """The items that need the store open: accounts, certificate, unsynced, audit chain, retention."""
-    with StationApp.open(settings, upgrade=False) as app:
-        return [
-            check_operators(app),
-            *check_certificate(app),
-            check_unsynced(app),
-            check_audit_chain(app),
-            check_retention(app),
-        ]
+    if opened is not None:
+        return _opened_items(opened)
+    with StationApp.open(settings, officer, upgrade=False) as app:
+        return _opened_items(app)
+
+
+def _opened_items(app: StationApp) -> list[CheckItem]:
+    return [
+        check_operators(app),
+        *check_certificate(app),
+        check_unsynced(app),
+        check_audit_chain(app),
+        check_retention(app),
+    ]
 
 
 def check_operators(app: StationApp) -> CheckItem:

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from station.errors import OfficerError
 from station.i18n import Text
 from station.services.tasks import BackgroundOps, Lane
 from station.syncing.messages import SYNC_MESSAGES, describe
@@ -142,11 +143,13 @@ class SyncRunner(QObject):
         except SyncLockBusy:
             return BUSY
         try:
-            return self._engine.run_once()
+            report = self._engine.run_once()
         except SyncStopped:
             return None
         finally:
             self._lock.release()
+        self._app.backup_if_due()  # the scheduled encrypted backup rides on the sync loop
+        return report
 
     def _finished(self, outcome) -> None:  # type: ignore[no-untyped-def]
         self._running = False
@@ -181,9 +184,14 @@ class SyncRunner(QObject):
 
     def _failed(self, error: BaseException) -> None:
         self._running = False
-        self.last_problem = Text(
-            "同步出错，记录安全保存在本机，稍后自动重试。",
-            "Sync failed; the records are safe here and will be retried.",
+        # The store refused (damaged pages, a full disk): say what happened and what to do.
+        self.last_problem = (
+            error.sentence()
+            if isinstance(error, OfficerError)
+            else Text(
+                "同步出错，记录安全保存在本机，稍后自动重试。",
+                "Sync failed; the records are safe here and will be retried.",
+            )
         )
         self._set_link(RegistryLink.FAILED)
         self.status.emit(self.last_problem)

@@ -31,6 +31,22 @@ class KeyMissingError(StoreError):
     code = "key_missing"
 
 
+class OfficerRequiredError(StoreError):
+    """The key is wrapped by the officers' passwords (no OS keyring): an officer must log in to open it."""
+
+    code = "officer_required"
+
+
+class AdminRequiredError(StoreError):
+    """No OS keyring to keep a new key in: the first county administrator must be created with it."""
+
+    code = "admin_required"
+
+
+class KeySlotsDamagedError(KeyMissingError):
+    code = "keyslots_damaged"
+
+
 class DatabaseMissingError(StoreError):
     code = "database_missing"
 
@@ -46,7 +62,21 @@ class DatabaseNotInitialisedError(StoreError):
 
 
 class DatabaseCorruptError(StoreError):
+    """SQLCipher or SQLite found damaged pages (a failed page HMAC, a malformed b-tree)."""
+
     code = "database_corrupt"
+
+
+class DatabaseHeaderDamagedError(DatabaseCorruptError):
+    """The first page does not decrypt although the key is proven right (its key check value matches)."""
+
+    code = "database_header_damaged"
+
+
+class StoreUnwritableError(StoreError):
+    """The station directory or a file in it cannot be written (read-only disk, missing permissions)."""
+
+    code = "store_unwritable"
 
 
 class SchemaTooNewError(StoreError):

@@ -17,8 +17,10 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -79,10 +81,53 @@ _DUMMY_HASH = hash_password(secrets.token_hex(8))
 _INVALID = Text("用户名或密码不正确。", "Wrong username or password.")
 
 
+class KeySlotKeeper(Protocol):
+    """Keeps each officer's key slot (``station.store.keyslots``) in step with their password.
+
+    ``password_set`` rewraps the slot before the password change commits and returns how to undo
+    that if the change does not commit; ``removed`` drops the slot of an officer who was disabled;
+    ``unlocked`` clears the slot's own lockout when an administrator unlocks the account.
+    """
+
+    def password_set(self, username: str, password: str) -> Callable[[], None]: ...
+
+    def removed(self, username: str) -> None: ...
+
+    def unlocked(self, username: str) -> None: ...
+
+
+class _NoKeySlots:
+    def password_set(self, username: str, password: str) -> Callable[[], None]:
+        return lambda: None
+
+    def removed(self, username: str) -> None:
+        pass
+
+    def unlocked(self, username: str) -> None:
+        pass
+
+
 class OperatorRepository:
-    def __init__(self, engine: Engine, *, now: Callable[[], datetime] = clock.utc_now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        now: Callable[[], datetime] = clock.utc_now,
+        key_slots: KeySlotKeeper | None = None,
+    ) -> None:
         self._engine = engine
         self._now = now
+        self._key_slots = key_slots or _NoKeySlots()
+
+    @contextmanager
+    def _slot_follows(self, username: str, password: str) -> Iterator[None]:
+        """Rewrap ``username``'s key slot for ``password``; undone if the block (the transaction) fails."""
+        undo = self._key_slots.password_set(username, password)
+        try:
+            yield
+        except BaseException:
+            undo()
+            raise
 
     def create(
         self,
@@ -104,7 +149,7 @@ class OperatorRepository:
             "created_at": clock.iso(self._now()),
         }
         try:
-            with write_transaction(self._engine) as conn:
+            with self._slot_follows(username, password), write_transaction(self._engine) as conn:
                 conn.execute(operators.insert().values(**row))
                 audit.append(
                     conn, audit.OPERATOR_CREATED, operator=created_by, subject=username, detail={"role": role}
@@ -143,7 +188,7 @@ class OperatorRepository:
                 failure = InvalidCredentialsError(_INVALID)
             elif row["locked_until"] and (locked_until := clock.parse(row["locked_until"])) > now:
                 audit.append(conn, audit.LOGIN_FAILED, subject=username, detail={"reason": "locked"}, at=now)
-                failure = _locked(locked_until, now)
+                failure = locked_error(locked_until, now)
             elif check_password(password, row["password_hash"]):
                 conn.execute(
                     operators.update()
@@ -165,7 +210,7 @@ class OperatorRepository:
                     audit.append(
                         conn, audit.LOCKOUT, subject=username, detail={"until": clock.iso(until)}, at=now
                     )
-                    failure = _locked(until, now)
+                    failure = locked_error(until, now)
                 conn.execute(operators.update().where(operators.c.username == username).values(**values))
         # Raised after COMMIT, so the failure count and the audit entries are kept.
         assert failure is not None
@@ -175,7 +220,7 @@ class OperatorRepository:
         """A new password (the officer's own change, or an administrator's reset when ``changed_by``
         is someone else); it also lifts a lockout."""
         check_new_password(password)
-        with write_transaction(self._engine) as conn:
+        with self._slot_follows(username, password), write_transaction(self._engine) as conn:
             result = conn.execute(
                 operators.update()
                 .where(operators.c.username == username)
@@ -221,13 +266,27 @@ class OperatorRepository:
                     )
             conn.execute(operators.update().where(operators.c.username == username).values(**values))
             audit.append(conn, action, operator=by, subject=username)
+            # The key slot follows, inside the transaction (a refusal, such as the last slot, undoes it):
+            # a disabled officer's password no longer opens the store, not even from a copied folder;
+            # an unlocked one may try again at the store's own lock too. An account enabled again gets
+            # a slot when its password is next set (``operator passwd``).
+            if values.get("disabled"):
+                self._key_slots.removed(username)
+            elif action == audit.OPERATOR_UNLOCKED:
+                self._key_slots.unlocked(username)
+
+    def password_hashes(self) -> dict[str, str]:
+        """``username -> stored password hash`` of the officers who are not disabled (for key slots)."""
+        query = sa.select(operators.c.username, operators.c.password_hash).where(operators.c.disabled.is_(False))
+        with read_transaction(self._engine) as conn:
+            return {row.username: row.password_hash for row in conn.execute(query)}
 
 
 def _unknown(username: str) -> OperatorUnknownError:
     return OperatorUnknownError(Text("没有名为 {name} 的账号。", "There is no account {name}.").format(name=username))
 
 
-def _locked(until: datetime, now: datetime) -> OperatorLockedError:
+def locked_error(until: datetime, now: datetime) -> OperatorLockedError:
     minutes = max(1, int((until - now).total_seconds() + 59) // 60)
     return OperatorLockedError(
         Text(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +28,9 @@ from sync.protocol.canonical import ledger_term, uuid7, xor_hex
 
 MAX_RECORDS_PER_BATCH = 25
 FINAL_STATES = ("accepted", "rejected", "conflict")
+SET_ASIDE = timedelta(days=3650)  # a record set aside waits for an administrator, not for a timer
+# Why a record is set aside locally: its pages fail their checks, or its bytes no longer match their hashes.
+SET_ASIDE_REASONS = ("LOCAL_RECORD_DAMAGED", "LOCAL_HASH_MISMATCH")
 
 
 def full_jitter(attempts: int, base: float = 2.0, cap: float = 300.0) -> float:
@@ -190,6 +193,35 @@ class OutboxRepository:
                 .where(batches.c.batch_id == batch_id)
                 .values(state="abandoned", last_error=reason, completed_at=clock.iso(moment))
             )
+
+    def set_aside(self, batch_id: str, reasons: Mapping[str, str], *, now: datetime | None = None) -> None:
+        """Close the batch: the records in ``reasons`` go back to pending parked for ten years with their
+        reason (for an administrator: a damaged record), the other members back to pending at once. Only
+        the outbox and batch tables are touched, so a record whose own pages are damaged can be set aside."""
+        moment = now or clock.utc_now()
+        with write_transaction(self._engine) as conn:
+            members = list(
+                conn.execute(
+                    sa.select(outbox.c.record_id).where(outbox.c.batch_id == batch_id, outbox.c.state == "inflight")
+                ).scalars()
+            )
+            for record_id in members:
+                if record_id in reasons:
+                    _back_to_pending(conn, [record_id], moment + SET_ASIDE, reasons[record_id])
+            _back_to_pending(conn, [r for r in members if r not in reasons], None, "REBATCH")
+            conn.execute(
+                batches.update()
+                .where(batches.c.batch_id == batch_id)
+                .values(state="abandoned", last_error="SET_ASIDE", completed_at=clock.iso(moment))
+            )
+
+    def set_aside_ids(self) -> dict[str, str]:
+        """``record_id -> reason`` of the records set aside (parked pending rows with a local reason)."""
+        query = sa.select(outbox.c.record_id, outbox.c.last_error).where(
+            outbox.c.state == "pending", outbox.c.last_error.in_(SET_ASIDE_REASONS)
+        )
+        with read_transaction(self._engine) as conn:
+            return {r.record_id: r.last_error for r in conn.execute(query)}
 
     def confirm_ledger(self, record_ids: Iterable[str], *, at: datetime | None = None) -> int:
         """Mark final outcomes the registry's ledger confirmed (§9.3); only these may be purged later."""

@@ -3,8 +3,10 @@
 The directory is given by the caller (the settings resolve it: ``STATION_HOME`` or the platform's
 per-user data directory, see ``station.config``); the store never reads the environment. Everything
 the store writes lives under it: ``station.db`` (encrypted), ``station.json`` (where the key is kept;
-no personal data), ``station.key`` (only when no credential store is usable), ``recovery.json`` (the
-key wrapped by the recovery code) and ``backups/`` (encrypted copies taken before migrations).
+no personal data), ``keyslots.json`` (the key wrapped by each officer's password, when no credential
+store is usable; ``station.key`` held it in plaintext before key slots and is converted at the next
+open), ``recovery.json`` (the key wrapped by the recovery code) and ``backups/`` (encrypted copies:
+scheduled, and before migrations). The directory and every file in it are owner-only.
 """
 
 from __future__ import annotations
@@ -30,8 +32,13 @@ def station_home(home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def ensure_home(home: Path) -> Path:
-    """Create the directory (owner-only on POSIX) if needed and return it."""
+    """Create the directory (owner-only on POSIX) if needed and return it.
+
+    A directory made earlier by something else (the log, a parent created with the default umask) is
+    made owner-only too."""
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name == "posix" and home.stat().st_mode & 0o077:
+        os.chmod(home, 0o700)
     return home
 
 

@@ -21,7 +21,12 @@ from station.domain.records import UNREADABLE_CARD
 from station.i18n import Text
 from station.store import audit, clock
 from station.store.engine import read_transaction, write_transaction
-from station.store.errors import PurgeNotAllowedError, RecordImmutableError, RecordIntegrityError
+from station.store.errors import (
+    DatabaseCorruptError,
+    PurgeNotAllowedError,
+    RecordImmutableError,
+    RecordIntegrityError,
+)
 from station.store.models import PERSONAL_RECORD_COLUMNS, outbox, records
 from station.store.rows import FrozenPayload, RecordRow, RecordSummary
 
@@ -96,6 +101,22 @@ class RecordRepository:
             for r in rows
         }
 
+    def readable_payloads(self, record_ids: list[str]) -> tuple[dict[str, FrozenPayload], list[str]]:
+        """``frozen_payloads`` around damage: the records that read back, and the ids of those whose
+        pages fail their checks (each read alone on a fresh connection, see ``station.store.engine``)."""
+        try:
+            return self.frozen_payloads(record_ids), []
+        except DatabaseCorruptError:
+            pass
+        found: dict[str, FrozenPayload] = {}
+        damaged: list[str] = []
+        for record_id in record_ids:
+            try:
+                found.update(self.frozen_payloads([record_id]))
+            except DatabaseCorruptError:
+                damaged.append(record_id)
+        return found, damaged
+
     def list(
         self, *, state: str | None = None, student_id: str | None = None, limit: int = 500
     ) -> list[RecordSummary]:
@@ -106,7 +127,10 @@ class RecordRepository:
                 records.c.student_id,
                 records.c.captured_at,
                 records.c.operator,
-                records.c.purged_at,
+                # national_id is NULL exactly when the record was purged (ck_records_complete); unlike
+                # purged_at, the last column, it is read without walking the photo's overflow pages, so
+                # a damaged photo page does not hide the whole list.
+                records.c.national_id.is_(None).label("purged"),
                 outbox.c.state,
                 outbox.c.reg_no,
             )
@@ -128,7 +152,7 @@ class RecordRepository:
                 r.operator,
                 r.state,
                 r.reg_no,
-                r.purged_at is not None,
+                bool(r.purged),
             )
             for r in rows
         ]

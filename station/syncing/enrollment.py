@@ -17,6 +17,7 @@ from pathlib import Path
 from station import config as station_config
 from station.config import StationConfig
 from station.errors import OfficerError
+from station.files import FileRefused, read_bounded
 from station.i18n import Text
 from station.syncing.credentials import save_credentials
 from sync.client.errors import FatalSyncError
@@ -35,13 +36,13 @@ class EnrollmentInvalid(OfficerError):
 
 
 def read_enrollment(path: Path) -> dict:
+    try:  # the size is checked before a byte is read, and no more than the limit is ever read
+        data = read_bounded(path, MAX_FILE_BYTES, Text("注册文件", "enrollment file"))
+    except FileRefused as refused:
+        raise EnrollmentInvalid(refused.code, refused.message) from None
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise ValueError("too large")
         raw = json.loads(data.decode("utf-8"))
-    except (OSError, ValueError):
+    except (ValueError, RecursionError):
         raise EnrollmentInvalid(
             "unreadable",
             Text("无法读取注册文件（不是 JSON？）。", "Cannot read the enrollment file (not JSON?)."),

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 from station.store import clock
-from station.store.errors import OutboxError
+from station.store.errors import DatabaseCorruptError, OutboxError
 from station.store.rows import Batch, FeedItem, FrozenPayload, ItemResult
 from sync.client.faultpoints import NO_FAULTS, FaultPoints
 from sync.client.ports import (
@@ -68,21 +68,25 @@ class StationSyncStore:
         return _open(batch) if batch else None
 
     def outgoing(self, batch: OpenBatch) -> list[Outgoing]:
-        frozen = self.db.records.frozen_payloads(list(batch.record_ids))
+        frozen, damaged = self.db.records.readable_payloads(list(batch.record_ids))
         result, corrupt = [], []
         for record_id in batch.record_ids:
+            if record_id in damaged:
+                continue
             try:
                 wire, photo = wire_record(frozen[record_id])
             except (LocalRecordCorrupt, KeyError):
                 corrupt.append(record_id)
                 continue
             result.append(Outgoing(record_id, wire, photo))
-        if corrupt:
-            log.warning("%d records failed their local hash check: quarantined", len(corrupt))
-            self.alert(
-                "LOCAL_HASH_MISMATCH", f"{len(corrupt)} records failed their local hash check: quarantined"
-            )
-            self.quarantine(batch.batch_id, corrupt, "LOCAL_HASH_MISMATCH")
+        if damaged or corrupt:
+            # Set aside touching only the outbox: a damaged record's own pages cannot be read.
+            for reason, ids in (("LOCAL_RECORD_DAMAGED", damaged), ("LOCAL_HASH_MISMATCH", corrupt)):
+                if ids:
+                    log.warning("records set aside (%s): %s", reason, ", ".join(ids))
+                    self.alert(reason, f"{len(ids)} records set aside: {', '.join(ids)}")
+            reasons = {r: "LOCAL_RECORD_DAMAGED" for r in damaged} | {r: "LOCAL_HASH_MISMATCH" for r in corrupt}
+            self.db.outbox.set_aside(batch.batch_id, reasons)
             return []
         return result
 
@@ -181,7 +185,11 @@ class StationSyncStore:
         return self.db.outbox.reopen(record_ids, reason)
 
     def purge_due(self) -> int:
-        return len(self.db.records.purge_due(operator="sync", retention_days=self.retention_days))
+        try:
+            return len(self.db.records.purge_due(operator="sync", retention_days=self.retention_days))
+        except DatabaseCorruptError:  # the push is done; damaged records wait for the administrator
+            self.alert("LOCAL_RECORD_DAMAGED", "the retention purge met damaged records: nothing purged")
+            return 0
 
     def alert(self, code: str, detail: str) -> None:
         self.alerts.append((code, detail))

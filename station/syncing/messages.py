@@ -79,6 +79,19 @@ REJECTION_REASONS = {
     ),
 }
 
+# Why a record was set aside here and never sent (docs: station hardening; the outbox's last_error).
+SET_ASIDE_REASONS = {
+    "LOCAL_RECORD_DAMAGED": Text(
+        "记录数据已损坏（数据页校验失败），已隔离，不会上传；请旗县管理员运行 station doctor 并从备份恢复",
+        "the record's data is damaged (its pages fail their checks): set aside, not sent; the county "
+        "administrator runs `station doctor` and restores the last backup",
+    ),
+    "LOCAL_HASH_MISMATCH": Text(
+        "记录内容与保存时的校验值不符，已隔离，不会上传；请联系技术支持",
+        "the record no longer matches the hash fixed at capture: set aside, not sent; call IT support",
+    ),
+}
+
 _UNKNOWN = Text(
     "同步未完成，记录安全保存在本机，稍后会自动重试；如反复出现，请联系技术支持。",
     "Sync did not finish; the records are safe here and will be retried. If it keeps happening, "

@@ -19,10 +19,10 @@ from pathlib import Path
 from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
 
-from station.app import Context, StationApp
+from station.app import Context, StationApp, needs_officer
 from station.i18n import Text, current_language
 from station.services import qtlog
-from station.services.auth import NO_OPERATORS, Authenticator
+from station.services.auth import NO_OPERATORS, Authenticator, StoreLogin
 from station.services.crash_relay import CrashRelay
 from station.services.desk_controller import Level
 from station.services.station_services import DeskServices, build_services
@@ -93,9 +93,8 @@ class Officer:
 def log_in(app: StationApp) -> Officer | int:
     """The log-in step: an officer of this station gives their password; the exit code if not.
 
-    Today it runs after the store opened (accounts live in it). When the database key is wrapped per
-    officer (no OS keyring), this step moves before the store: it will return the key-unwrapping
-    credentials and ``open_desk_station`` will open the store with them.
+    It runs after the store opened (accounts live in it) -- unless the database key is wrapped per
+    officer (no OS keyring): then ``open_desk_station`` asks first and the log-in opens the store.
     """
     authenticator = Authenticator(app)
     if not authenticator.has_operators():
@@ -108,8 +107,22 @@ def log_in(app: StationApp) -> Officer | int:
 
 
 def open_desk_station(context: Context, operator: str | None) -> tuple[StationApp, Officer] | int:
-    """The store, then the officer (``operator`` given: the demo's officer, no log-in); or an exit code."""
-    app: StationApp = context.open_station()
+    """The store, then the officer (``operator`` given: the demo's officer, no log-in); or an exit code.
+
+    Without an OS keyring nothing can be read before an officer logs in: the log-in comes first and
+    its password unwraps the database key (``StoreLogin``)."""
+    if operator is None and needs_officer(context.settings):
+        login = StoreLogin(context)
+        dialog = LoginDialog(login)
+        if dialog.exec() != LoginDialog.DialogCode.Accepted or login.app is None or dialog.username is None:
+            return 1
+        app: StationApp = login.app
+        if not app.config.enrolled:
+            app.close()
+            sys.stderr.write(f"{NOT_ENROLLED}\n")
+            return 2
+        return app, Officer(dialog.username, Authenticator(app))
+    app = context.open_station()
     if not app.config.enrolled:
         app.close()
         sys.stderr.write(f"{NOT_ENROLLED}\n")

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.support.stations import login_arguments
+
 
 @dataclass
 class Result:
@@ -23,10 +25,12 @@ class Result:
 
 @pytest.fixture
 def station(station_home):
-    def run(*args: str, env: dict | None = None, timeout: float = 120) -> Result:
+    def run(*args: str, env: dict | None = None, timeout: float = 120, stdin: str | None = None) -> Result:
         full_env = {**os.environ, "STATION_HOME": str(station_home), **(env or {})}
+        arguments, stdin = login_arguments(args, stdin)
         done = subprocess.run(
-            [sys.executable, "-m", "station", *args],
+            [sys.executable, "-m", "station", *arguments],
+            input=stdin,
             capture_output=True,
             text=True,
             env=full_env,

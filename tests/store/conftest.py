@@ -13,6 +13,7 @@ from station.domain.records import CaptureRecord, ChipEvidence
 from station.store import StationDatabase
 from station.store.rows import QueuedStudent, RecordRow
 from sync.protocol import synthetic
+from tests.support.stations import OFFICER
 
 COUNTY = "150102"
 
@@ -35,7 +36,7 @@ def people() -> list[synthetic.SyntheticPerson]:
 @pytest.fixture
 def created(station_home):
     """A freshly set-up station: (open database, recovery code)."""
-    database, code = StationDatabase.create(station_home)
+    database, code = StationDatabase.create(station_home, admin=OFFICER)
     yield database, code
     database.close()
 

@@ -31,10 +31,10 @@ def test_init_status_backup_recover(station_home, capsys, monkeypatch):
     recovery_code = json.loads(out)["recovery_code"]
     code, out, _ = _run(["store", "status", "--json"], capsys)
     status = json.loads(out)
-    assert code == 0 and status["queue"] == 0 and status["key_store"] == "file"
+    assert code == 0 and status["queue"] == 0 and status["key_store"] == "slots"
     code, out, _ = _run(["store", "backup"], capsys)
     assert code == 0 and paths.BACKUP_DIR in out
-    (station_home / paths.KEY_FILE).unlink()
+    (station_home / "keyslots.json").unlink()  # every officer's key slot lost
     code, out, err = _run(["store", "status"], capsys)
     assert code == 2 and err.strip()
     code, out, _ = _run(

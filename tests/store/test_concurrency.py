@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 
 from station.store import StationDatabase, audit
+from tests.support.stations import OFFICER
 
 WRITERS = 4
 TRANSACTIONS = 25
@@ -26,7 +27,7 @@ def _read_then_write(database: StationDatabase, writer: int) -> None:
 
 
 def test_threads_with_separate_connections(station):
-    databases = [StationDatabase.open(station.home) for _ in range(WRITERS)]
+    databases = [StationDatabase.open(station.home, officer=OFFICER) for _ in range(WRITERS)]
     try:
         with ThreadPoolExecutor(WRITERS) as pool:
             for future in [pool.submit(_read_then_write, db, i) for i, db in enumerate(databases)]:
@@ -45,7 +46,8 @@ _CHILD = """
 import sys
 import sqlalchemy as sa
 from station.store import StationDatabase, audit
-with StationDatabase.open(sys.argv[1]) as db:
+from tests.support.stations import OFFICER
+with StationDatabase.open(sys.argv[1], officer=OFFICER) as db:
     for n in range(int(sys.argv[2])):
         with db.write() as conn:
             conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar()

@@ -65,11 +65,16 @@ def test_the_detector_would_see_plaintext(tmp_path, people, jpeg):
         assert needle in content, label
 
 
-def test_key_file_is_user_only_and_metadata_holds_no_key(station):
-    from station.store import keys
+def test_no_file_holds_the_key_openable(station):
+    """Without a keyring the key exists at rest only wrapped (key slots, recovery file): no key file,
+    and neither the key nor its hex or base64 form appears in any file, all of them owner-only."""
+    import base64
 
-    assert keys.key_file_mode(station.home) == 0o600
-    key_hex = (station.home / paths.KEY_FILE).read_text().strip()
-    assert len(key_hex) == 64
-    for name in (paths.METADATA_FILE, paths.RECOVERY_FILE):
-        assert key_hex not in (station.home / name).read_text()
+    key = station._key
+    station.close()
+    assert not (station.home / paths.KEY_FILE).exists()
+    forms = (key, key.hex().encode(), key.hex().upper().encode(), base64.b64encode(key))
+    for path in _files(station.home):
+        content = path.read_bytes()
+        assert not any(form in content for form in forms), path.name
+        assert path.stat().st_mode & 0o077 == 0, path.name

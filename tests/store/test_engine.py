@@ -9,6 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from station.store import StationDatabase, keys
+from station.store.errors import AdminRequiredError, OfficerRequiredError
+from tests.support.stations import OFFICER
 
 
 def test_connection_settings(station):
@@ -34,14 +36,19 @@ def test_foreign_keys_are_enforced(station):
 
 
 @pytest.mark.parametrize("backend", [keyring.backends.fail.Keyring, keyring.backends.null.Keyring])
-def test_unusable_keyrings_fall_back_to_the_key_file(station_home, backend):
+def test_unusable_keyrings_mean_key_slots_never_a_key_file(station_home, backend):
     previous = keyring.get_keyring()
     keyring.set_keyring(backend())
     try:
-        database, _ = StationDatabase.create(station_home)
+        with pytest.raises(AdminRequiredError):
+            StationDatabase.create(station_home)  # no keyring and no administrator to wrap the key
+        assert not list(station_home.iterdir())  # refused before anything was written
+        database, _ = StationDatabase.create(station_home, admin=OFFICER)
         database.close()
-        assert keys.read_metadata(station_home).key_store == keys.KEY_FILE
-        assert keys.key_file_mode(station_home) == 0o600
-        StationDatabase.open(station_home).close()
+        assert keys.read_metadata(station_home).key_store == keys.SLOTS
+        assert keys.key_file_mode(station_home) is None
+        with pytest.raises(OfficerRequiredError):
+            StationDatabase.open(station_home)
+        StationDatabase.open(station_home, officer=OFFICER).close()
     finally:
         keyring.set_keyring(previous)

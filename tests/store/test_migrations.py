@@ -14,6 +14,7 @@ from station.store import StationDatabase, engine, migrate, paths
 from station.store.errors import SchemaTooNewError, WrongKeyError
 from station.store.models import metadata
 from tests.store.conftest import capture_for
+from tests.support.stations import OFFICER
 
 FIRST = "0001_initial"
 
@@ -40,14 +41,14 @@ def _insert_at_first_revision(database: StationDatabase, record) -> None:
 
 
 def test_upgrade_from_the_first_schema_backs_up_then_migrates(station_home, people, jpeg):
-    database, _code = StationDatabase.create(station_home, schema_revision=FIRST)
+    database, _code = StationDatabase.create(station_home, admin=OFFICER, schema_revision=FIRST)
     assert database.schema_revision() == FIRST
     record = capture_for(people[0], jpeg)
     _insert_at_first_revision(database, record)
     key = database._key
     database.close()
 
-    with StationDatabase.open(station_home) as upgraded:
+    with StationDatabase.open(station_home, officer=OFFICER) as upgraded:
         assert upgraded.schema_revision() == migrate.head_revision()
         entry = upgraded.outbox.get(record.record_id)
         assert entry.state == "pending"
@@ -79,7 +80,7 @@ def test_upgrade_from_the_first_schema_backs_up_then_migrates(station_home, peop
 
 def test_no_backup_when_already_at_head(station):
     station.close()
-    StationDatabase.open(station.home).close()
+    StationDatabase.open(station.home, officer=OFFICER).close()
     assert not (station.home / paths.BACKUP_DIR).exists()
 
 
@@ -94,7 +95,7 @@ def test_a_newer_schema_is_refused_not_downgraded(station):
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
     station.close()
     with pytest.raises(SchemaTooNewError) as error:
-        StationDatabase.open(station.home)
+        StationDatabase.open(station.home, officer=OFFICER)
     assert "newer" in error.value.message.en
     assert not (station.home / paths.BACKUP_DIR).exists()
 

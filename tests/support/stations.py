@@ -1,4 +1,10 @@
-"""Settings and opened stations for tests, built the way the composition root builds them."""
+"""Settings and opened stations for tests, built the way the composition root builds them.
+
+The suite runs as a machine without an OS keyring (``keyring.backends.fail.Keyring``, tests/conftest.py),
+so a station's key is wrapped by its officers' passwords: every test station is created with
+``OFFICER`` as its first county administrator and opened by that officer's log-in. Subprocesses
+get it as ``--operator NAME --password-stdin`` (``login_arguments``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,12 @@ from pathlib import Path
 
 from station.app import Context, Startup, StationApp
 from station.config import Settings, load_settings
+from station.domain.officers import OfficerLogin
+
+OFFICER = OfficerLogin("test-admin", "test-admin-password")
+
+# Commands that open the store: they take the officer's log-in (tests/support: login_arguments).
+STORE_COMMANDS = ("sync", "status", "capture", "doctor", "enroll", "operator")
 
 
 def settings_for(home: Path, **environment: str) -> Settings:
@@ -14,10 +26,23 @@ def settings_for(home: Path, **environment: str) -> Settings:
 
 
 def open_station(home: Path, **environment: str) -> StationApp:
-    return StationApp.open(settings_for(home, **environment))
+    return StationApp.open(settings_for(home, **environment), OFFICER)
 
 
 def context_for(home: Path | None = None, **environment: str) -> Context:
     """A command's ``Context`` for the station at ``home``, without installing process-wide hooks."""
     settings = settings_for(home, **environment) if home is not None else load_settings({})
-    return Context(Startup(settings))
+    context = Context(Startup(settings), OFFICER)
+    context.admin = lambda: OFFICER  # as `--admin` names it for `store init` and `store recover`
+    return context
+
+
+def login_arguments(args: tuple[str, ...], stdin: str | None) -> tuple[list[str], str | None]:
+    """``args`` with the test officer's ``--operator``/``--password-stdin`` added when the command opens
+    the store and names no officer itself; the password leads standard input."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in STORE_COMMANDS or "--password-stdin" in args:
+        return list(args), stdin
+    flag = "--admin" if command == "enroll" else "--operator"  # enroll may create the station
+    extra = ["--password-stdin"] if flag in args else [flag, OFFICER.username, "--password-stdin"]
+    return [*args, *extra], f"{OFFICER.password}\n{stdin or ''}"

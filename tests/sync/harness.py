@@ -42,7 +42,7 @@ from sync.registry.faults import Faults
 from sync.registry.pki import TlsPaths, init_pki, issue_station
 from sync.registry.seed import seed_county
 from sync.registry.tls import RegistryServer
-from tests.support.stations import open_station
+from tests.support.stations import OFFICER, login_arguments, open_station
 
 COUNTY = "150102"
 SEASON = 2026
@@ -128,7 +128,7 @@ def credentials(tls_dir: Path, station_id: str = STATION) -> Credentials:
 def make_station(
     home: Path, url: str, tls_dir: Path, station_id: str = STATION, creds: Credentials | None = None
 ) -> Path:
-    database, _code = StationDatabase.create(home)
+    database, _code = StationDatabase.create(home, admin=OFFICER)
     try:
         save_credentials(database, creds or credentials(tls_dir, station_id))
     finally:
@@ -307,8 +307,10 @@ def station_cli(
         **(env or {}),
     }
     full_env.pop("STATION_CRASH_AT", None) if not (env and "STATION_CRASH_AT" in env) else None
+    arguments, stdin = login_arguments(args, None)
     return subprocess.run(
-        [sys.executable, "-m", "station", *args],
+        [sys.executable, "-m", "station", *arguments],
+        input=stdin,
         capture_output=True,
         text=True,
         env=full_env,

@@ -52,7 +52,7 @@ class SelfCheckPanel(QWidget):
         self.message.say(Text("正在检查…", "Checking…"))
         settings = self.app.settings
         self.ops.run(
-            lambda: run_checks(settings, camera_probe=self.camera_probe),
+            lambda: run_checks(settings, camera_probe=self.camera_probe, opened=self.app),
             lane=Lane.WORK,
             on_success=self.show_items,
             on_failure=self._failed,
