@@ -103,8 +103,9 @@ def _load(args: argparse.Namespace):
     profile = load_profile(args.profile)
     try:
         image = load_image(args.image)
-    except FileRefused as refused:
-        raise CameraError(refused.code, refused.message) from None
+    except FileRefused as refused:  # the command's codes stay: too large, or unreadable
+        code = "image_too_large" if refused.code == "file_too_large" else "image_unreadable"
+        raise CameraError(code, refused.message) from None
     if args.backdrop is not None:
         profile.background_rgb(args.backdrop)  # validates the name against the profile
     return profile, image

@@ -26,6 +26,7 @@ from station.store import StationDatabase
 from station.store.rows import FeedItem
 from sync.protocol import synthetic
 from tests.store.conftest import capture_for, student_for
+from tests.support.stations import OFFICER
 
 CAPTURES = 60
 FEED_ITEMS = 500
@@ -69,7 +70,7 @@ def main() -> None:
     rows = [capture_for(p, jpeg) for p in people[:CAPTURES]]
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        database, _ = StationDatabase.create(home)
+        database, _ = StationDatabase.create(home, admin=OFFICER)
         plain = _plain(Path(tmp) / "plain.db")
 
         def save(i: int) -> None:
@@ -127,7 +128,7 @@ def main() -> None:
         database.close()
 
         def reopen(_i: int) -> None:
-            StationDatabase.open(home).close()
+            StationDatabase.open(home, officer=OFFICER).close()
 
         def plain_open(_i: int) -> None:
             conn = sqlite3.connect(Path(tmp) / "plain.db")

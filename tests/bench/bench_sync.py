@@ -43,6 +43,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 from sync.client.engine import Policy
 from sync.client.http import RegistrySession, Timeouts
 from sync.protocol.wire import ApprovalsPage, BatchResponse
+from tests.support.stations import login_arguments, station_process
 from tests.sync.faultproxy import FaultProxy, Plan
 from tests.sync.harness import (
     STATION_2,
@@ -261,12 +262,7 @@ def bench_soak(tmp: Path, tls: Path, count: int) -> None:
         step = max(1, count // 40)
         for start in range(0, count, step):
             fill_outbox(app, students[start : start + step], start=2 * 10**6 + start)
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "station", "sync", "--once"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            worker = station_process("sync", "--once", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             runs += 1
             pause = rng.uniform(0.5, 4.0)
             scheduled += pause
@@ -420,8 +416,14 @@ _MEASURED = (
 
 
 def _station_process(env: dict, *args: str) -> tuple[float, subprocess.CompletedProcess]:  # type: ignore[type-arg]
+    arguments, stdin = login_arguments(args, None)
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURED, *args], env=env, capture_output=True, text=True, timeout=3600
+        [sys.executable, "-c", _MEASURED, *arguments],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     marks = [line for line in done.stderr.splitlines() if line.startswith("MAXRSS ")]
     return (int(marks[-1].split()[1]) / 1024 if marks else float("nan")), done

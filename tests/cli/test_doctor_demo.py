@@ -28,7 +28,9 @@ def test_demo_creates_a_station_with_a_synthetic_queue_and_doctor_is_happy(stati
     assert summary["by_status"]["approved"] > 15
     # The second run reuses the station and never shows the recovery code again.
     assert "恢复码" not in station("demo", "--no-gui").out
-    doctor = station("doctor", "--json")
+    # No keyring here: the demo station's key is wrapped by the demo officer's password.
+    assert station("doctor", "--json").json()["healthy"] is False  # the suite's officer is not the demo's
+    doctor = station("doctor", "--json", "--operator", "demo", "--password-stdin", stdin="demo-station\n")
     assert doctor.code == 0, doctor.out
     assert {i["name"] for i in doctor.json()["items"]} >= {"enrollment", "clock", "deadline"}
     # No personal data in plaintext anywhere in the station's directory, database and WAL included.

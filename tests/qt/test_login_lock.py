@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station.commands.demo import setup_demo_station
+from station.commands.demo import DEMO_OFFICER, setup_demo_station
 from station.services.auth import Authenticator
 from station.services.station_services import build_services
 from station.ui.login import LoginDialog
@@ -15,7 +15,7 @@ from tests.support.stations import open_station, settings_for
 @pytest.fixture
 def app(station_home):
     setup_demo_station(settings_for(station_home), 5)
-    opened = open_station(station_home)
+    opened = open_station(station_home, DEMO_OFFICER)
     opened.database.operators.create("wuyun", "long-enough-1", role="operator")
     yield opened
     opened.close()

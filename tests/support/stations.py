@@ -8,6 +8,8 @@ get it as ``--operator NAME --password-stdin`` (``login_arguments``).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from station.app import Context, Startup, StationApp
@@ -25,8 +27,8 @@ def settings_for(home: Path, **environment: str) -> Settings:
     return load_settings({f"STATION_{name.upper()}": value for name, value in environment.items()}, home=home)
 
 
-def open_station(home: Path, **environment: str) -> StationApp:
-    return StationApp.open(settings_for(home, **environment), OFFICER)
+def open_station(home: Path, officer: OfficerLogin = OFFICER, **environment: str) -> StationApp:
+    return StationApp.open(settings_for(home, **environment), officer)
 
 
 def context_for(home: Path | None = None, **environment: str) -> Context:
@@ -41,8 +43,20 @@ def login_arguments(args: tuple[str, ...], stdin: str | None) -> tuple[list[str]
     """``args`` with the test officer's ``--operator``/``--password-stdin`` added when the command opens
     the store and names no officer itself; the password leads standard input."""
     command = next((a for a in args if not a.startswith("-")), None)
-    if command not in STORE_COMMANDS or "--password-stdin" in args:
-        return list(args), stdin
     flag = "--admin" if command == "enroll" else "--operator"  # enroll may create the station
-    extra = ["--password-stdin"] if flag in args else [flag, OFFICER.username, "--password-stdin"]
-    return [*args, *extra], f"{OFFICER.password}\n{stdin or ''}"
+    if command not in STORE_COMMANDS or "--password-stdin" in args or flag in args:
+        return list(args), stdin
+    return [*args, flag, OFFICER.username, "--password-stdin"], f"{OFFICER.password}\n{stdin or ''}"
+
+
+def station_process(*args: str, env: dict, **popen) -> subprocess.Popen:  # type: ignore[type-arg]
+    """``python -m station ARGS`` started in the background, logged in as ``OFFICER`` when it opens the store."""
+    arguments, stdin = login_arguments(args, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "station", *arguments], env=env, stdin=subprocess.PIPE, text=True, **popen
+    )
+    assert process.stdin is not None
+    if stdin:
+        process.stdin.write(stdin)
+    process.stdin.close()
+    return process

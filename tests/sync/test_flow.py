@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from sync.registry.enrollment import enroll
+from tests.support.stations import station_process
 from tests.sync.harness import (
     COUNTY,
     STATION,
@@ -129,18 +130,14 @@ def test_retention_purges_personal_data_after_ledger_confirmation(app, registry)
 def test_sync_loop_mode_keeps_syncing_until_stopped(app, registry, station_home):
     import os
     import subprocess
-    import sys
     import time
 
     engine = engine_for(app)
     engine.run_once(push=False)
     record_id = capture(app, registry.approved()[0].national_id)
     env = {**os.environ, "STATION_HOME": str(station_home), "STATION_SYNC_BACKOFF_S": "0.01"}
-    loop = subprocess.Popen(
-        [sys.executable, "-m", "station", "sync", "--interval", "0.3"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    loop = station_process(
+        "sync", "--interval", "0.3", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 30

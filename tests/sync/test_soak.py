@@ -11,10 +11,10 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 
+from tests.support.stations import station_process
 from tests.sync.faultproxy import Plan
 from tests.sync.harness import Tally, capture, check_oracle, drain, engine_for
 
@@ -51,11 +51,8 @@ def test_soak_flapping_link_with_random_kills(app, registry, proxy, station_home
         for start in range(0, len(students), 5):
             for student in students[start : start + 5]:
                 capture(app, student.national_id)
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "station", "sync", "--once", "--json"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+            worker = station_process(
+                "sync", "--once", "--json", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             time.sleep(rng.uniform(0.8, 2.5))
             if worker.poll() is None:
