@@ -108,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except Exception as error:  # the last line of defence: a report, a sentence, no traceback
         from station.crash import crash_sentence
+        from station.files import os_error_sentence
+
+        disk = os_error_sentence(error) if isinstance(error, OSError) else None
+        if disk is not None:  # a full, read-only or forbidden disk: a sentence, not a crash report
+            sys.stderr.write(f"{disk}\n")
+            return 2
 
         crash = context.startup.crash
         report = crash.handle(type(error), error, error.__traceback__, "MainThread") if crash else None

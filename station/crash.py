@@ -164,13 +164,17 @@ class CrashHandler:
         directory = crash_dir(self.home)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         with self._lock:
+            path = directory / f"crash-{stamp}-{os.getpid()}-{len(self.reports) + 1}.txt"
             try:
                 directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-                path = directory / f"crash-{stamp}-{os.getpid()}-{len(self.reports) + 1}.txt"
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "w", encoding="utf-8") as out:
                     out.write(text)
-            except OSError:
+            except OSError:  # a full or read-only disk: no half-written report is left behind
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:
+                    pass
                 log.error("could not write a crash report")
                 return None
             self.reports.append(path)

@@ -8,6 +8,7 @@ never an ``OSError`` text.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -66,3 +67,25 @@ def _too_large(what: Text, name: str, limit: int) -> FileRefused:
 
 def _human(size: int) -> str:
     return f"{size // 1024**2} MiB" if size >= 1024**2 else f"{size // 1024} KiB"
+
+
+_DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+_NOT_ALLOWED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def os_error_sentence(error: OSError) -> Text | None:
+    """What a full, read-only or forbidden disk means to a person (None for other OS errors)."""
+    if error.errno in _DISK_FULL:
+        return Text(
+            "磁盘已满，本次操作未完成（已保存的数据不受影响）。请清理磁盘空间后重试。",
+            "The disk is full: the operation did not complete (data saved earlier is safe). Free disk space "
+            "and try again.",
+        )
+    if error.errno in _NOT_ALLOWED:
+        where = Path(error.filename).name if error.filename else ""
+        return Text(
+            "无法读写 {where}（磁盘只读或没有权限），本次操作未完成。请以采集站的系统账号运行，或联系技术支持。",
+            "Cannot read or write {where} (read-only disk or missing permissions): the operation did not "
+            "complete. Run the station as its own system account, or call IT support.",
+        ).format(where=where or "—")
+    return None

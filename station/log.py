@@ -49,6 +49,16 @@ class PersonalDataFilter(logging.Filter):
         return True
 
 
+class _QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file; a line that cannot be written (disk full, read-only, removed) is dropped silently.
+
+    ``logging`` would print the failure with a traceback on stderr, i.e. in front of an officer whose
+    disk just filled up; the command itself says what happened, in a sentence."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
 def log_dir(home: Path) -> Path:
     return Path(home) / LOG_DIR
 
@@ -74,7 +84,7 @@ def init_logging(home: Path | None, level: str = "INFO") -> Path | None:
         path = directory / LOG_FILE
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.close(fd)
-        handler = logging.handlers.RotatingFileHandler(
+        handler = _QuietFileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
         )
     except OSError:
