@@ -58,6 +58,12 @@ class _QuietFileHandler(logging.handlers.RotatingFileHandler):
     def handleError(self, record: logging.LogRecord) -> None:
         pass
 
+    def close(self) -> None:
+        try:
+            super().close()  # flushes: may fail on a full disk like any write
+        except OSError:
+            pass
+
 
 def log_dir(home: Path) -> Path:
     return Path(home) / LOG_DIR

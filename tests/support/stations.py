@@ -59,4 +59,5 @@ def station_process(*args: str, env: dict, **popen) -> subprocess.Popen:  # type
     if stdin:
         process.stdin.write(stdin)
     process.stdin.close()
+    process.stdin = None  # written and closed: communicate() has nothing more to send
     return process
