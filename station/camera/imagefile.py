@@ -28,7 +28,7 @@ from station.i18n import Text
 
 MAX_FILE_BYTES = 40 * 1024**2
 MAX_PIXELS = 25_000_000
-MIN_SIDE = 64
+MIN_SIDE = 16  # a degenerate image (1×N) is refused before it reaches the detector
 _WHAT = Text("图像文件", "image file")
 
 
