@@ -42,7 +42,11 @@ def test_cli_enroll_capture_sync_status(tmp_path, registry, tls_dir, monkeypatch
     monkeypatch.setenv("STATION_HOME", str(home))
     enrollment = tmp_path / "enroll.json"
     enroll(tls_dir, COUNTY, STATION, registry.server.url, enrollment)
-    done = station_cli(home, "enroll", str(enrollment), "--remove-file", "--json")
+    # No keyring here: a new station needs its first county administrator to wrap the key.
+    refused = station_cli(home, "enroll", str(enrollment), "--admin", "", "--json")
+    assert refused.returncode == 2 and "county administrator" in refused.stderr
+    assert not (home / "station.db").exists() and enrollment.exists()
+    done = station_cli(home, "enroll", str(enrollment), "--remove-file", "--json")  # --admin test-admin
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["station_id"] == STATION and summary["recovery_code"] and not enrollment.exists()
@@ -87,6 +91,7 @@ def test_cli_enroll_capture_sync_status(tmp_path, registry, tls_dir, monkeypatch
     accepted = status["records"]["accepted"][0]
     assert accepted["record_id"] == saved["record_id"] and len(accepted["reg_no"]) == 11
     assert status["enrolled"] and status["queue_size"] == 40
+    assert len(list((home / "backups").glob("station-*.db"))) == 1  # the scheduled backup, taken once
     app = open_app(home)
     try:
         check_oracle(app, registry)
