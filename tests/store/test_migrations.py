@@ -105,3 +105,42 @@ def test_manual_backup_is_encrypted_and_verified(station, people, jpeg):
     path = station.backup()
     assert path.parent.name == paths.BACKUP_DIR
     assert people[3].id_number.encode() not in path.read_bytes()
+
+
+def test_credentials_moved_by_0003_are_sealed_and_leave_no_plaintext_page(station_home):
+    """Stations before 0003 kept the registry's private key in ``sync_state``: after the upgrade it is
+    sealed, the rows are gone, and no page of the database -- decrypted with the key -- shows it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.support.pages import PAGE, plain_page
+
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    database, _code = StationDatabase.create(station_home, admin=OFFICER, schema_revision="0002_outbox_size")
+    with database.write() as conn:
+        for name, value in (("ca_pem", "CA"), ("cert_pem", "CERT"), ("key_pem", pem)):
+            conn.execute(
+                sa.text("INSERT INTO sync_state (feed, cursor, updated_at) VALUES (:f, :c, 'then')"),
+                {"f": f"credential:{name}", "c": value},
+            )
+    key = database._key
+    database.close()
+    body = pem.splitlines()[1].encode()
+
+    def pages_showing_the_key() -> list[int]:
+        raw = paths.database_path(station_home).read_bytes()
+        return [
+            n for n in range(1, len(raw) // PAGE + 1) if b"PRIVATE KEY" in (p := plain_page(raw, key, n)) or body in p
+        ]
+
+    assert pages_showing_the_key()  # as the old schema kept it: readable by anyone holding the key
+    with StationDatabase.open(station_home, officer=OFFICER) as upgraded:
+        assert upgraded.secrets.get("registry.key_pem") == pem.encode()
+        with upgraded.read() as conn:
+            assert not conn.execute(sa.text("SELECT feed FROM sync_state WHERE feed LIKE 'credential%'")).all()
+            assert set(conn.execute(sa.text("SELECT scheme FROM secrets")).scalars()) == {"aesgcm-v1"}
+    assert pages_showing_the_key() == []
