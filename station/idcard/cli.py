@@ -140,7 +140,8 @@ def cmd_parse(args: argparse.Namespace, ctx) -> int:
     try:
         data = read_bounded(args.file, SAVED_READ_LIMIT, Text("身份证文件", "card file"))
     except FileRefused as refused:
-        return _fail(IdCardError(refused.message, code="file", detail=refused.code), args.json)
+        message = refused.message if refused.code == "file_too_large" else Text(zh="无法读取文件", en="Cannot read the file")
+        return _fail(IdCardError(message, code="file", detail=refused.code), args.json)
     try:
         chip = parse_saved(data)
     except IdCardError as error:
