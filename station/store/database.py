@@ -21,6 +21,7 @@ deferred transaction for work that spans repositories.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -48,6 +49,8 @@ from station.store.records import RecordRepository
 from station.store.reports import ReportQueries
 from station.store.secrets import SecretRepository
 from station.store.sync_state import SyncStateRepository
+
+log = logging.getLogger("station.store")
 
 
 class StationDatabase:
@@ -161,7 +164,7 @@ class StationDatabase:
         try:
             if upgrade:
                 database.secrets.seal_plain()
-                keys.convert_key_file(home_path, key, database.operators.password_hashes())
+                _convert_key_file(home_path, key, database)
             if login is not None:
                 database.operators.verify(login.username, login.password)
         except BaseException:
@@ -270,10 +273,8 @@ def restore(
     unlocked = keys.unlock(home_path, officer)
     used, aside = backups.restore(home_path, unlocked.key, source)
     salvaged, unreadable = backups.salvage(paths.database_path(home_path), aside, unlocked.key)
-    database = StationDatabase.open(home_path, unlocked.key)
+    database = StationDatabase.open(home_path, unlocked.key)  # the key slot already proved the password
     try:
-        if unlocked.login is not None:
-            database.operators.verify(unlocked.login.username, unlocked.login.password)
         with database.write() as conn:
             audit.append(
                 conn,
@@ -285,6 +286,21 @@ def restore(
         database.close()
         raise
     return database, backups.RestoreReport(used, aside, salvaged, unreadable)
+
+
+def _convert_key_file(home: Path, key: bytes, database: StationDatabase) -> None:
+    """A station whose key is still in station.key gets key slots now (see ``keys.convert_key_file``).
+
+    On a read-only disk this cannot happen yet: the station opens as before and tries again next time."""
+    try:
+        converted = keys.convert_key_file(home, key, database.operators.password_hashes())
+    except OSError:
+        log.warning("station.key could not be converted into key slots (read-only home?)")
+        return
+    if converted:
+        log.info("station.key converted into %d key slots and deleted", len(converted))
+        with database.write() as conn:
+            audit.append(conn, "key_slots_created", detail={"officers": len(converted), "from": "station.key"})
 
 
 class _SlotKeeper:
