@@ -17,8 +17,9 @@ from pathlib import Path
 
 from station import config as station_config
 from station.admin.accounts import check_username
-from station.app import StationApp, create_station
+from station.app import StationApp, create_station, needs_officer
 from station.config import Settings, StationConfig
+from station.domain.officers import OfficerSource
 from station.syncing.enrollment import check_credentials, enroll, read_enrollment
 
 DEMO_COUNTY = "150121"  # 土默特左旗: the same demo county as ``station demo``
@@ -46,6 +47,8 @@ def setup_state(settings: Settings) -> SetupState:
         return SetupState.NEW
     if not settings.station.enrolled:
         return SetupState.NOT_ENROLLED
+    if needs_officer(settings):  # the key is wrapped by officers' passwords: there is someone to log in
+        return SetupState.READY
     with StationApp.open(settings) as app:
         return SetupState.READY if app.database.operators.list() else SetupState.NO_OPERATORS
 
@@ -54,6 +57,8 @@ def needs_administrator(settings: Settings) -> bool:
     """True when nobody could log in once the station is set up (no store yet, or no accounts)."""
     if not (settings.home / "station.db").exists():
         return True
+    if needs_officer(settings):  # a key slot is an officer who can log in
+        return False
     with StationApp.open(settings) as app:
         return not app.database.operators.list()
 
@@ -64,8 +69,10 @@ def set_up(
     enrollment: Path | None = None,
     demo: bool = False,
     admin: FirstAdministrator | None = None,
+    officer: OfficerSource = None,
 ) -> str | None:
-    """Make this machine a station; the recovery code when a new store was created (show it once)."""
+    """Make this machine a station; the recovery code when a new store was created (show it once).
+    An existing store whose key is wrapped by officers' passwords opens with ``officer``."""
     raw = None
     if enrollment is not None:
         raw = read_enrollment(enrollment)
@@ -74,7 +81,7 @@ def set_up(
         admin = FirstAdministrator(check_username(admin.username), admin.password, admin.display_name)
     recovery_code = None
     if (settings.home / "station.db").exists():
-        app = StationApp.open(settings)
+        app = StationApp.open(settings, officer)
         if admin is not None:
             app.database.operators.create(
                 admin.username, admin.password, role="county_admin", display_name=admin.display_name
