@@ -81,6 +81,8 @@ _DONE = {
 def change_operator(args, ctx) -> int:  # type: ignore[no-untyped-def]
     from station.admin.accounts import Accounts
 
+    if args.change == "passwd" and not args.operator:
+        args.operator = args.username  # an officer's own change: they open the store themselves
     with ctx.open_station() as app:
         if args.change == "passwd" and (args.operator or args.username) == args.username:
             # An officer's own change: their current password (the log-in that opened the store, when

@@ -321,6 +321,14 @@ class _SlotKeeper:
         if keys.uses_slots(self._home):
             KeySlots(self._home).remove(username)
 
+    def unlocked(self, username: str) -> None:
+        if keys.uses_slots(self._home):
+            KeySlots(self._home).clear_lockout(username)
+
+    def enabled(self, username: str, password_hash: str) -> None:
+        if keys.uses_slots(self._home):
+            KeySlots(self._home).put_from_hashes({username: password_hash}, self._key)
+
 
 HEADER_DAMAGED = Text(
     "数据库文件的第一页（文件头）已损坏。密钥是正确的（已用站点信息文件核对），不需要恢复码。",

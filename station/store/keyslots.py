@@ -146,6 +146,10 @@ class KeySlots:
             self._write(slots)
         return True
 
+    def clear_lockout(self, username: str) -> None:
+        """An administrator unlocked the account: wrong passwords counted here start again too."""
+        self._change(username, lambda s: replace(s, failed=0, locked_until=None))
+
     def _put(self, new: dict[str, Slot]) -> dict[str, Slot | None]:
         with self._locked():
             slots = self._read()

@@ -86,7 +86,8 @@ class KeySlotKeeper(Protocol):
 
     ``password_set`` rewraps the slot before the password change commits and returns how to undo
     that if the change does not commit; ``removed`` drops the slot of an officer who was disabled;
-    ``unlocked`` clears the slot's own lockout when an administrator unlocks the account.
+    ``unlocked`` clears the slot's own lockout when an administrator unlocks the account; ``enabled``
+    gives an account enabled again its slot back from its stored password hash.
     """
 
     def password_set(self, username: str, password: str) -> Callable[[], None]: ...
@@ -94,6 +95,8 @@ class KeySlotKeeper(Protocol):
     def removed(self, username: str) -> None: ...
 
     def unlocked(self, username: str) -> None: ...
+
+    def enabled(self, username: str, password_hash: str) -> None: ...
 
 
 class _NoKeySlots:
@@ -104,6 +107,9 @@ class _NoKeySlots:
         pass
 
     def unlocked(self, username: str) -> None:
+        pass
+
+    def enabled(self, username: str, password_hash: str) -> None:
         pass
 
 
@@ -267,11 +273,13 @@ class OperatorRepository:
             conn.execute(operators.update().where(operators.c.username == username).values(**values))
             audit.append(conn, action, operator=by, subject=username)
             # The key slot follows, inside the transaction (a refusal, such as the last slot, undoes it):
-            # a disabled officer's password no longer opens the store, not even from a copied folder;
-            # an unlocked one may try again at the store's own lock too. An account enabled again gets
-            # a slot when its password is next set (``operator passwd``).
+            # a disabled officer's password no longer opens the store, not even from a copied folder; an
+            # account enabled again gets its slot back from its stored password hash (the same password
+            # works again); an unlocked one may try again at the store's own lock too.
             if values.get("disabled"):
                 self._key_slots.removed(username)
+            elif action == audit.OPERATOR_ENABLED:
+                self._key_slots.enabled(username, row["password_hash"])
             elif action == audit.OPERATOR_UNLOCKED:
                 self._key_slots.unlocked(username)
 

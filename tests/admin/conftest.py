@@ -11,6 +11,7 @@ import pytest
 
 from station.admin.setup import DEMO_COUNTY, DEMO_SEED, DEMO_STUDENTS, FirstAdministrator, set_up
 from station.capture.workflow import State
+from station.domain.officers import OfficerLogin
 from station.idcard.emulator import synthetic_chip
 from station.store.rows import ItemResult
 from sync.protocol import regno, synthetic
@@ -30,7 +31,7 @@ def photo():
 def make_station(home):
     """A demo station with its first county administrator, as the first-run wizard leaves it."""
     set_up(settings_for(home), demo=True, admin=FirstAdministrator(ADMIN, ADMIN_PASSWORD, "乌云"))
-    return open_station(home)
+    return open_station(home, OfficerLogin(ADMIN, ADMIN_PASSWORD))  # no keyring here: the key is in their slot
 
 
 def queue_rows():

@@ -75,9 +75,10 @@ def test_first_run_wizard_sets_up_a_demo_station_and_shows_the_code_once(qtbot, 
     wizard.accept()
     assert wizard.recovery_code is None and page.code.text() == ""
     assert setup_state(settings_for(station_home)) is SetupState.READY
+    from station.domain.officers import OfficerLogin
     from tests.support.stations import open_station
 
-    with open_station(station_home) as app:
+    with open_station(station_home, OfficerLogin(ADMIN, ADMIN_PASSWORD)) as app:
         assert app.config.enrolled and app.database.queue.count() > 0
         assert app.database.operators.verify(ADMIN, ADMIN_PASSWORD).role == "county_admin"
         assert [e.action for e in app.database.audit.list(action="station_created")] == ["station_created"]
@@ -238,7 +239,8 @@ def test_self_check_panel_agrees_with_station_doctor(qtbot, season, ops, station
     qtbot.addWidget(panel)
     panel.run()
     qtbot.waitUntil(lambda: bool(panel.items), timeout=20_000)
-    doctor = station_cli("doctor", "--json")
+    # No keyring here: doctor opens the store with the administrator's log-in.
+    doctor = station_cli("doctor", "--json", "--operator", ADMIN, "--password-stdin", stdin=f"{ADMIN_PASSWORD}\n")
     printed = json.loads(doctor.out)
     assert [(i["name"], i["status"], i["fix"]) for i in printed["items"]] == [
         (i.name, str(i.status), str(i.fix) if i.fix else None) for i in panel.items

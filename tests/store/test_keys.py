@@ -24,6 +24,7 @@ from station.store.errors import (
     KeyMissingError,
     OfficerRequiredError,
     OperatorLockedError,
+    OperatorUnknownError,
     StoreError,
     WrongKeyError,
 )
@@ -84,7 +85,7 @@ def test_without_a_usable_keyring_the_key_is_wrapped_by_the_administrators_passw
         keys.load_key(station.home, OfficerLogin("nobody", OFFICER.password))
 
 
-def test_password_changes_rewrap_the_slot_and_removal_drops_it(station):
+def test_password_changes_rewrap_the_slot_and_disabling_drops_it(station):
     station.operators.create("op1", "operator-pw-1")
     assert KeySlots(station.home).usernames() == ["op1", OFFICER.username]
     assert keys.load_key(station.home, OfficerLogin("op1", "operator-pw-1")) == station._key
@@ -92,14 +93,21 @@ def test_password_changes_rewrap_the_slot_and_removal_drops_it(station):
     with pytest.raises(InvalidCredentialsError):
         keys.load_key(station.home, OfficerLogin("op1", "operator-pw-1"))
     assert keys.load_key(station.home, OfficerLogin("op1", "operator-pw-2")) == station._key
-    # A password change that does not commit leaves the slot as it was.
-    with pytest.raises(InvalidCredentialsError):
+    # A password change that does not commit leaves the slots as they were.
+    with pytest.raises(OperatorUnknownError):
         station.operators.set_password("ghost", "ghost-password", changed_by=OFFICER.username)
     assert "ghost" not in KeySlots(station.home).usernames()
-    station.operators._key_slots.removed("op1")  # what removing the officer does (issue 10's command)
+    # A disabled officer's password no longer opens the store, not even from a copied folder.
+    station.operators.disable("op1", by=OFFICER.username)
     assert KeySlots(station.home).usernames() == [OFFICER.username]
-    with pytest.raises(StoreError) as last:
-        station.operators._key_slots.removed(OFFICER.username)
+    with pytest.raises(InvalidCredentialsError):
+        keys.load_key(station.home, OfficerLogin("op1", "operator-pw-2"))
+    station.operators.enable("op1", by=OFFICER.username)  # the slot is back, made from the stored hash
+    assert keys.load_key(station.home, OfficerLogin("op1", "operator-pw-2")) == station._key
+    slots = KeySlots(station.home)
+    assert slots.remove(OFFICER.username)
+    with pytest.raises(StoreError) as last:  # the store must stay openable by someone
+        slots.remove("op1")
     assert last.value.code == "last_key_slot"
 
 
@@ -112,6 +120,9 @@ def test_wrong_passwords_at_the_slot_lock_it_like_the_desk(station):
         keys.load_key(station.home, wrong)
     with pytest.raises(OperatorLockedError):  # even the right password, until the lockout ends
         keys.load_key(station.home, OFFICER)
+    station.operators.create("op2", "operator-pw-2", role="county_admin")
+    station.operators.unlock(OFFICER.username, by="op2")  # an administrator's unlock lifts it here too
+    assert keys.load_key(station.home, OFFICER) == station._key
 
 
 def test_a_station_with_its_key_in_a_plaintext_file_is_converted_at_the_next_open(station_home, people, jpeg):
