@@ -10,6 +10,7 @@ opened.
 
 from __future__ import annotations
 
+from station.commands.officer_login import add_login_options
 from station.commands.output import print_json
 from station.commands.signin import add_signin_options, signed_in_admin
 
@@ -25,6 +26,7 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     commands = parser.add_subparsers(dest="audit_command")
     verify = commands.add_parser("verify", help="check the hash chain of the whole log")
     verify.add_argument("--json", action="store_true")
+    add_login_options(verify)  # without an OS keyring any officer's log-in opens the store
     verify.set_defaults(handler=verify_chain)
 
 
