@@ -42,7 +42,7 @@ from station.store.errors import (
     WrongKeyError,
 )
 from station.store.keyslots import KeySlots
-from station.store.operators import OperatorRepository
+from station.store.operators import OperatorRepository, check_new_password
 from station.store.outbox import OutboxRepository
 from station.store.queue import QueueRepository
 from station.store.records import RecordRepository
@@ -83,7 +83,7 @@ class StationDatabase:
         Without an OS keyring the key is wrapped by ``admin``'s password, so ``admin`` is then required
         (``AdminRequiredError``, before anything is written)."""
         if admin is not None:
-            keys.check_new_password(admin.password)
+            check_new_password(admin.password)
         home_path = paths.ensure_home(paths.station_home(home))
         db_path = paths.database_path(home_path)
         for existing in (db_path, home_path / paths.METADATA_FILE, home_path / paths.RECOVERY_FILE):
@@ -239,7 +239,7 @@ def recover(
     Without an OS keyring the key is kept in ``admin``'s key slot: that county administrator's password
     is set to ``admin.password`` (the account is created if it does not exist)."""
     if admin is not None:
-        keys.check_new_password(admin.password)
+        check_new_password(admin.password)
     home_path = paths.station_home(home)
     key = keys.recover(recovery_code, home_path, admin)
     database = StationDatabase.open(home_path, key)

@@ -40,7 +40,6 @@ from station.i18n import Text
 from station.store import paths, recovery
 from station.store.errors import (
     AdminRequiredError,
-    InvalidCredentialsError,
     InvalidRecoveryCode,
     KeyMissingError,
     OfficerRequiredError,
@@ -48,7 +47,6 @@ from station.store.errors import (
     WrongKeyError,
 )
 from station.store.keyslots import KeySlots
-from station.store.operators import MIN_PASSWORD_LENGTH
 
 KEY_BYTES = 32
 KEYRING_SERVICE = "capture-station"
@@ -113,17 +111,6 @@ def setup(home: Path, admin: OfficerLogin | None = None) -> tuple[bytes, str]:
     created = datetime.now(UTC).isoformat(timespec="seconds")
     _write_metadata(home, StationMetadata(station_uid, KEYRING if in_keyring else SLOTS, key_check(key), created))
     return key, code
-
-
-def check_new_password(password: str) -> None:
-    """Refuse a password too short for an officer before anything is written."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidCredentialsError(
-            Text("密码至少需要 {n} 个字符。", "A password needs at least {n} characters.").format(
-                n=MIN_PASSWORD_LENGTH
-            ),
-            code="password_too_short",
-        )
 
 
 @dataclass(frozen=True)
