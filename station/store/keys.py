@@ -131,15 +131,16 @@ def unlock(home: Path, officer: OfficerSource = None) -> Unlocked:
     if metadata.key_store == KEYRING:
         key = _from_keyring(metadata)
     elif metadata.key_store == SLOTS:
-        if login is None and callable(officer):
-            login = officer()
         slots = KeySlots(home)
         if not slots.exists():
             raise _missing(Text("密钥槽文件 keyslots.json 不存在", "the key slot file keyslots.json is missing"))
+        if login is None and callable(officer):
+            login = officer()  # asked only now, when a password is really needed
         if login is None:
             raise OfficerRequiredError(OFFICER_REQUIRED, fix=OFFICER_REQUIRED_FIX)
         key = slots.unlock(login)
-        (home / paths.KEY_FILE).unlink(missing_ok=True)  # left by a conversion interrupted before its end
+        if (home / paths.KEY_FILE).exists():  # left by a conversion interrupted before its end
+            (home / paths.KEY_FILE).unlink()
     else:
         key = _from_key_file(home)
     if not hmac.compare_digest(key_check(key), metadata.key_check):
