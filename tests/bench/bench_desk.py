@@ -38,7 +38,7 @@ from PySide6.QtTest import QTest
 
 from station.capture.presence import Presence
 from station.capture.workflow import State
-from station.commands.demo import setup_demo_station
+from station.commands.demo import DEMO_OFFICER, setup_demo_station
 from station.domain.students import StudentStatus
 from station.idcard.events import CardEventStream
 from station.services.card_feed import CardFeed
@@ -117,7 +117,7 @@ def walkthrough(students: int) -> dict:
 
     home = Path(tempfile.mkdtemp(prefix="bench-desk-"))
     setup_demo_station(settings_for(home), 40, card_cycle_seconds=0)
-    app = open_station(home)
+    app = open_station(home, DEMO_OFFICER)
     services = build_services(app, "bench")
     # The reader's events, stamped where the reader thread queues them (the reader's own timeline).
     stamps: dict[str, list[float]] = {"placed": [], "result": []}
@@ -296,7 +296,10 @@ def started(window, services):
         else:
             QTimer.singleShot(5, check)
     QTimer.singleShot(0, check)
-sys.exit(run_desk(boot(), operator="bench", after_start=started, platform="offscreen"))
+from station.commands.demo import DEMO_OFFICER
+context = boot()
+context.officer = DEMO_OFFICER  # no keyring: the demo officer's key slot opens the store
+sys.exit(run_desk(context, operator="bench", after_start=started, platform="offscreen"))
 """
 
 COLD_START_BARE = """

@@ -17,7 +17,7 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
 from station.capture.workflow import State
-from station.commands.demo import DEMO_COUNTY, DEMO_SEED, setup_demo_station
+from station.commands.demo import DEMO_COUNTY, DEMO_OFFICER, DEMO_SEED, setup_demo_station
 from station.domain.students import Student, StudentStatus
 from station.idcard.emulator import synthetic_chip
 from station.idcard.events import CardEvent
@@ -117,7 +117,7 @@ class Desk:
 
 def open_desk(qtbot, home, *, start_camera: bool = True, **environment: str) -> Desk:  # type: ignore[no-untyped-def]
     setup_demo_station(settings_for(home), STUDENTS, card_cycle_seconds=0)
-    app = open_station(home, **environment)
+    app = open_station(home, DEMO_OFFICER, **environment)
     app.database.operators.create(ADMIN, ADMIN_PASSWORD, role="county_admin")
     app.database.operators.create(OFFICER, OFFICER_PASSWORD, role="operator")
     services = build_services(app, OFFICER)
