@@ -33,3 +33,44 @@ def _language_reset():
 
     yield
     i18n.set_language("zh")
+
+
+# ---------------------------------------------------------------- no test writes into the checkout
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _untracked() -> set[str] | None:
+    """Untracked, not ignored files of the checkout and its top-level entries (git lists no empty
+    folder); None where there is no git work tree."""
+    import subprocess
+
+    if not os.path.exists(os.path.join(_ROOT, ".git")):  # a copy of the tree (mutation runs), not a checkout
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all", "-z"],
+            cwd=_ROOT, capture_output=True, timeout=60, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    entries = [e for e in done.stdout.decode("utf-8", "replace").split("\0") if e]
+    return {e[3:] for e in entries if e.startswith("?? ")} | {f"{name}/" for name in os.listdir(_ROOT)}
+
+
+def pytest_sessionstart(session):
+    session.config._untracked_before = _untracked()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_untracked_before", None)
+    after = _untracked() if before is not None else None
+    if before is None or after is None:
+        return
+    new = sorted(after - before)
+    if new:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "tests wrote into the checkout (use tmp_path): " + ", ".join(new[:20])
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
