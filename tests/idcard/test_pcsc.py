@@ -128,10 +128,8 @@ def test_card_removed_mid_read(vcard):
 def test_card_that_stops_answering(vcard):
     card = vcard(silent_at_page=2)
     reader = PcscReader(VPCD_READER)
-    started = time.monotonic()
-    with pytest.raises(ReaderTimeoutError):
+    with pytest.raises(ReaderTimeoutError):  # how long it takes: tests/bench/bench_timeouts.py
         reader.read_card(timeout=1.0)
-    assert time.monotonic() - started < 1.6
     card.remove()
     reader.close()
     vcard()

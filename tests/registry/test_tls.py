@@ -5,6 +5,7 @@ the protocol headers, and the fault hooks that need a real connection (409 in fl
 from __future__ import annotations
 
 import datetime as dt
+import json
 import ssl
 import threading
 import time
@@ -26,6 +27,7 @@ from tests.registry.helpers import (
     make_batch,
     make_record,
     photo_jpeg,
+    multipart_files,
     push,
     students,
 )
@@ -154,8 +156,19 @@ def test_slow_response_trickles_the_whole_body(served, tls_dir):
     paths = TlsPaths(tls_dir)
     batch = make_batch(STATION, [make_record(students(registry.db)[0], PHOTO)])
     with _client(server.url, paths, paths, STATION) as client:
-        started = time.monotonic()
-        response = push(client, STATION, batch, [PHOTO])
-        elapsed = time.monotonic() - started
-    assert response.json()["results"][0]["status"] == "accepted"
-    assert elapsed >= len(response.content) / 4000 * 0.8
+        request = client.build_request(
+            "POST",
+            f"/v1/stations/{STATION}/batches",
+            files=multipart_files(batch, [PHOTO]),
+            headers={"Idempotency-Key": batch["batch_id"]},
+        )
+        response = client.send(request, stream=True)
+        try:
+            reads = list(response.iter_raw())
+        finally:
+            response.close()
+    body = b"".join(reads)
+    assert json.loads(body)["results"][0]["status"] == "accepted"  # the whole body, intact
+    assert len(body) == int(response.headers["Content-Length"])
+    # It trickled: the body came in many small pieces (one byte per TLS record), not in one read.
+    assert len(reads) > len(body) // 4, (len(reads), len(body))
