@@ -1,0 +1,143 @@
+"""Per-record intake rules at their edges, through the HTTP API on SQLite and PostgreSQL: each compared
+chip field on its own, the deadline instant, the last serial of the year, a record id of another station."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from sync.protocol import regno
+from sync.protocol.wire import BatchResponse
+from sync.registry.config import BEIJING
+from sync.registry.db import RegCounter
+from tests.registry.helpers import (
+    COUNTY,
+    SEASON,
+    STATION,
+    STATION_2,
+    fake_jpeg,
+    make_batch,
+    make_record,
+    push,
+    students,
+)
+
+PHOTO = fake_jpeg(30_000, seed=11)
+
+
+def _results(response) -> list[dict]:
+    assert response.status_code == 200, response.text
+    return BatchResponse.model_validate(response.json()).model_dump(mode="json")["results"]
+
+
+def _ledger(client, station_id: str = STATION) -> dict[str, dict]:
+    page = client.get(f"/v1/stations/{station_id}/ledger", params={"limit": 1000}).json()
+    return {item["record_id"]: item for item in page["items"]}
+
+
+def _other_value(field: str, student, registry) -> str:
+    """A value for ``field`` that differs from the student's pre-registration."""
+    if field == "national_id":
+        return next(s.national_id for s in students(registry.db) if s.national_id != student.national_id)
+    if field == "name":
+        return "张三" if student.name != "张三" else "李四"
+    if field == "sex":
+        return "1" if student.sex == "2" else "2"
+    if field == "nation":
+        return "02" if student.nation != "02" else "03"
+    return "2009-01-01" if student.birth_date != "2009-01-01" else "2009-01-02"
+
+
+@pytest.mark.parametrize("field", ["national_id", "name", "sex", "nation", "birth_date"])
+def test_each_compared_chip_field_alone_is_an_id_mismatch_naming_it(registry, client, field):
+    person = students(registry.db)[0]
+    record = make_record(person, PHOTO, chip_overrides={field: _other_value(field, person, registry)})
+    result = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
+    assert (result["status"], result["code"], result["final"]) == ("rejected", "ID_MISMATCH", True)
+    assert result["fields"] == [field] and result["reg_no"] is None
+    stored = _ledger(client)[record["record_id"]]
+    assert (stored["status"], stored["code"], stored.get("reg_no")) == ("rejected", "ID_MISMATCH", None)
+    replay = _results(push(client, STATION, make_batch(STATION, [record]), []))[0]
+    assert replay["fields"] == [field]  # the stored outcome names the same field
+    # The student is untouched: the corrected capture registers.
+    fixed = _results(push(client, STATION, make_batch(STATION, [make_record(person, PHOTO)]), []))[0]
+    assert fixed["status"] == "accepted" and regno.parse(fixed["reg_no"]).serial == 1
+
+
+def test_cosmetic_differences_in_the_chip_name_are_not_a_mismatch(registry, client):
+    person = students(registry.db)[0]
+    spaced = " ".join(person.name)  # the chip pads and spaces names; NFKC and whitespace do not count
+    record = make_record(person, PHOTO, chip_overrides={"name": spaced, "national_id": person.national_id.lower()})
+    assert _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]["status"] == "accepted"
+
+
+def _deadline_registry(make_registry):
+    """A registry whose last capture day was yesterday (Beijing), with the arrival grace still open."""
+    yesterday = datetime.now(BEIJING).date() - timedelta(days=1)
+    registry = make_registry(deadline=yesterday, grace_days=3)
+    return registry, registry.settings.deadline_end(SEASON)
+
+
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [
+        (timedelta(microseconds=-1), "accepted"),  # 23:59:59.999999 on the last day
+        (timedelta(0), "rejected"),  # 00:00 the next day: the instant itself is too late
+        (timedelta(microseconds=1), "rejected"),
+    ],
+)
+def test_the_deadline_instant(make_registry, cert_pem, offset, status):
+    from starlette.testclient import TestClient
+
+    from sync.registry.app import create_app
+    from tests.registry.conftest import AsStation
+
+    registry, end = _deadline_registry(make_registry)
+    assert end == datetime.combine(end.date(), datetime.min.time(), BEIJING)  # midnight, Beijing time
+    record = make_record(students(registry.db)[0], PHOTO, captured_at=end + offset)
+    with TestClient(AsStation(create_app(registry), cert_pem(STATION))) as client:
+        result = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
+    assert result["status"] == status
+    if status == "rejected":
+        assert result["code"] == "DEADLINE_PASSED" and result["final"]
+    else:
+        assert regno.parse(result["reg_no"]).serial == 1
+
+
+def _set_last_serial(registry, value: int) -> None:
+    with registry.db.write() as session:
+        session.execute(
+            update(RegCounter)
+            .where(RegCounter.season == SEASON, RegCounter.county == COUNTY)
+            .values(last_serial=value)
+        )
+
+
+def test_the_last_serial_of_the_year_then_serials_exhausted(registry, client):
+    first, second = students(registry.db)[:2]
+    _set_last_serial(registry, 99_998)  # the county has used all serials but one this year
+    records = [make_record(first, PHOTO), make_record(second, PHOTO)]
+    last, exhausted = _results(push(client, STATION, make_batch(STATION, records), [PHOTO]))
+    assert last["status"] == "accepted" and regno.parse(last["reg_no"]).serial == 99_999
+    assert (exhausted["status"], exhausted["code"], exhausted["final"]) == ("rejected", "SERIALS_EXHAUSTED", True)
+    assert exhausted["reg_no"] is None
+    # Nothing of the refused record was kept: no ledger row, the student still waits, no serial taken.
+    assert set(_ledger(client)) == {records[0]["record_id"]}
+    assert students(registry.db)[0].student_id == second.student_id  # still approved (first left)
+    again = _results(push(client, STATION, make_batch(STATION, [records[1]]), []))[0]
+    assert again["code"] == "SERIALS_EXHAUSTED"
+
+
+def test_a_record_id_of_another_station_is_a_conflict(registry, client_for):
+    person = students(registry.db)[0]
+    record = make_record(person, PHOTO)
+    mine = _results(push(client_for(STATION), STATION, make_batch(STATION, [record]), [PHOTO]))[0]
+    assert mine["status"] == "accepted"
+    other = client_for(STATION_2)
+    theirs = _results(push(other, STATION_2, make_batch(STATION_2, [record]), [PHOTO]))[0]
+    assert (theirs["status"], theirs["code"], theirs["final"]) == ("conflict", "RECORD_OF_OTHER_STATION", True)
+    assert theirs["reg_no"] is None  # the other station learns nothing of the number
+    assert _ledger(other, STATION_2) == {}
+    assert _ledger(client_for(STATION), STATION)[record["record_id"]]["reg_no"] == mine["reg_no"]
