@@ -44,8 +44,8 @@ def _client(url: str, ca: TlsPaths, cert_dir: TlsPaths | None, station_id: str |
 
 @pytest.fixture
 def served(make_registry, tls_dir):
-    def start(faults: Faults | None = None) -> RegistryServer:
-        registry = make_registry()
+    def start(faults: Faults | None = None, **settings) -> RegistryServer:
+        registry = make_registry(**settings)
         server = RegistryServer(create_app(registry, faults=faults or Faults()), tls_dir).start()
         started.append(server)
         return server
@@ -136,6 +136,41 @@ def test_same_key_in_flight_is_409_then_completes(served, tls_dir):
             thread.join(20)
         assert first_result["response"].json()["results"][0]["status"] == "accepted"
         assert push(client, STATION, batch, [PHOTO]).json()["results"][0]["status"] == "duplicate"
+
+
+def test_an_expired_batch_lease_is_reclaimed_by_the_retry(served, tls_dir):
+    """An attempt that holds the key past its lease (a stuck or dead worker) no longer blocks it: the
+    retry reclaims the key and runs; the late first attempt finds the stored outcomes."""
+    server = served(Faults(hold_batch_s=30), batch_lease_s=0.0)  # every lease has already expired
+    registry = server.server.config.app.state.registry
+    paths = TlsPaths(tls_dir)
+    batch = make_batch(STATION, [make_record(students(registry.db)[0], PHOTO)])
+    late = {}
+
+    def first():
+        with _client(server.url, paths, paths, STATION) as stuck:
+            late["response"] = push(stuck, STATION, batch, [PHOTO])
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        for _ in range(1000):  # until the first attempt holds the claimed key
+            if registry.faults.fired("hold_batch_s") == 1:
+                break
+            time.sleep(0.01)
+        assert registry.faults.fired("hold_batch_s") == 1
+        registry.faults.hold_batch_s = 0  # the retry itself is not held
+        with _client(server.url, paths, paths, STATION) as client:
+            retry = push(client, STATION, batch, [PHOTO])
+        assert retry.status_code == 200, retry.text  # reclaimed, not 409 BATCH_IN_FLIGHT
+        accepted = retry.json()["results"][0]
+        assert accepted["status"] == "accepted"
+    finally:
+        registry.faults.release()
+        thread.join(30)
+    stale = late["response"].json()["results"][0]
+    assert stale["status"] == "duplicate" and stale["reg_no"] == accepted["reg_no"]  # one registration
+    assert regno.parse(accepted["reg_no"]).serial == 1
 
 
 def test_response_lost_after_commit_then_retry_is_duplicate(served, tls_dir):
