@@ -141,3 +141,29 @@ def test_a_record_id_of_another_station_is_a_conflict(registry, client_for):
     assert theirs["reg_no"] is None  # the other station learns nothing of the number
     assert _ledger(other, STATION_2) == {}
     assert _ledger(client_for(STATION), STATION)[record["record_id"]]["reg_no"] == mine["reg_no"]
+
+
+def test_ledger_pages_end_when_the_newest_ledger_rows_are_gone(registry, client):
+    """Rows deleted at the end of a station's ledger (by hand, a partial restore) leave its head ahead of
+    the last row: the walk must still end, not page forever through nothing."""
+    from sqlalchemy import delete
+
+    from sync.registry.db import RecordRow
+
+    records = [make_record(s, PHOTO) for s in students(registry.db)[:4]]
+    _results(push(client, STATION, make_batch(STATION, records), [PHOTO]))
+    with registry.db.write() as session:
+        gone = [r["record_id"] for r in records[2:]]
+        session.execute(delete(RecordRow).where(RecordRow.record_id.in_(gone)))
+    seen, cursor = [], None
+    for _ in range(10):
+        page = client.get(
+            f"/v1/stations/{STATION}/ledger", params={"limit": 1, **({"cursor": cursor} if cursor else {})}
+        ).json()
+        seen += [item["record_id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    else:
+        raise AssertionError("the ledger kept answering has_more with nothing left")
+    assert seen == [r["record_id"] for r in records[:2]] and page["head_seq"] == 4
