@@ -1,0 +1,192 @@
+"""The push engine's answers to what the registry or the way there says (sync-protocol.md §2.4, §2.7):
+a 400 bisects the batch down to the one bad record and parks it, a record too large for any batch is
+parked, an answer that omits or repeats a record is refused whole, an accepted answer without a number
+never finalises, busy answers are given up after the limit, a ledger page that cannot advance ends the
+walk. The registry is the real one over mutual TLS; where the registry cannot be made to misbehave, the
+station's real session is wrapped and its parsed answer changed on the way in."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import sqlalchemy as sa
+
+from sync.protocol.canonical import canonical_json, payload_sha256, sha256_hex
+from sync.protocol.wire import BatchResponse, LedgerDigest, LedgerPage
+from tests.sync.harness import FAST, Tally, capture, check_oracle, drain, engine_for
+
+QUARANTINED_FOR_YEARS = 365 * 86400
+
+
+def _loaded(app, registry, count: int, policy=FAST):
+    engine = engine_for(app, policy=policy)
+    assert engine.run_once(push=False).ok
+    ids = [capture(app, s.national_id) for s in registry.approved()[:count]]
+    return engine, ids
+
+
+def _rewrite_record(app, record_id: str, *, payload=None, photo: bytes | None = None) -> None:
+    """Change a frozen record consistently (payload, photo and their hashes), as a program bug or an
+    edit with the key would: the station's own hash checks still pass, only the registry can object."""
+    with app.database.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS records_immutable")
+        row = conn.execute(
+            sa.text("SELECT payload, photo_jpeg FROM records WHERE record_id = :r"), {"r": record_id}
+        ).one()
+        wire = json.loads(row.payload)
+        new_photo = photo if photo is not None else row.photo_jpeg
+        if photo is not None:
+            wire["photo"] = {**wire["photo"], "sha256": sha256_hex(photo), "bytes": len(photo)}
+        if payload is not None:
+            wire = payload(wire)
+        conn.execute(
+            sa.text(
+                "UPDATE records SET payload = :p, payload_sha256 = :h, photo_jpeg = :j, photo_sha256 = :s "
+                "WHERE record_id = :r"
+            ),
+            {"p": canonical_json(wire), "h": payload_sha256(wire), "j": new_photo, "s": sha256_hex(new_photo),
+             "r": record_id},
+        )  # fmt: skip
+
+
+def _wrap_sessions(engine, *, post=None, get=None) -> None:
+    """Every session the engine opens passes its parsed answers through ``post`` / ``get``."""
+    factory = engine.session_factory
+
+    def make():
+        session = factory()
+        post_batch, get_model = session.post_batch, session.get_model
+        if post is not None:
+            session.post_batch = lambda *a, **k: post(post_batch(*a, **k))
+        if get is not None:
+            session.get_model = lambda path, model, *a, **k: get(model, get_model(path, model, *a, **k))
+        return session
+
+    engine.session_factory = make
+
+
+def _batches(app) -> list[tuple[str, str | None]]:
+    with app.database.read() as conn:
+        return [(r.state, r.last_error) for r in conn.execute(sa.text("SELECT state, last_error FROM batches"))]
+
+
+def test_a_400_bisects_the_batch_down_to_the_bad_record_and_parks_it(app, registry):
+    engine, ids = _loaded(app, registry, 4)
+    bad = ids[2]
+    _rewrite_record(app, bad, payload=lambda wire: {**wire, "captured_at": "yesterday"})  # not a timestamp
+    batch = engine.store.form_batch(max_bytes=10**8, max_records=4)  # one open batch holding all four
+    assert len(batch.record_ids) == 4
+    report = engine.run_once(pull=False)
+    assert report.accepted == 3 and report.rejected == 0
+    assert [e for e in _batches(app) if e == ("abandoned", "BISECT")], _batches(app)
+    parked = app.database.outbox.get(bad)
+    assert parked.state == "pending" and parked.last_error == "BAD_RECORD_SCHEMA"
+    assert parked.next_attempt_at > "2030"  # parked for an administrator, not retried by the timer
+    assert "SCHEMA" in {code for code, _ in engine.store.alerts}
+    assert bad not in registry.ledger() and set(registry.ledger()) == set(ids) - {bad}
+    again = engine.run_once(pull=False)  # the parked record is not sent again
+    assert again.attempts == 0 and app.database.outbox.get(bad).last_error == "BAD_RECORD_SCHEMA"
+
+
+def test_a_record_larger_than_any_batch_is_parked_and_the_rest_go(app, registry):
+    engine, ids = _loaded(app, registry, 3)
+    big = ids[0]
+    photo = app.database.records.get(big, viewed_by="test").photo_jpeg
+    _rewrite_record(app, big, photo=photo[:-2] + bytes(200_000) + b"\xff\xd9")  # ~240 KB
+    registry.registry.settings.max_batch_bytes = 120_000  # every ordinary record fits, this one never
+    tally = Tally()
+    drain(engine, tally, rounds=4)
+    assert sum(r.retries_by_cause["HTTP_413"] for r in tally.reports) >= 1
+    parked = app.database.outbox.get(big)
+    assert parked.state == "pending" and parked.last_error == "TOO_LARGE"
+    assert "TOO_LARGE" in {code for code, _ in engine.store.alerts}
+    assert all(app.database.outbox.get(r).state == "accepted" for r in ids[1:])
+    assert set(registry.ledger()) == set(ids[1:])
+
+
+def test_an_answer_that_omits_or_repeats_a_record_is_refused_whole(app, registry):
+    for change in ("omit", "repeat"):
+        engine, _ = _loaded(app, registry, 0)
+        ids = [capture(app, s.national_id) for s in registry.approved()[:2]] if change == "omit" else [
+            capture(app, s.national_id) for s in registry.approved()[2:4]
+        ]
+        tampered = []
+
+        def tamper(answer: BatchResponse, change=change, tampered=tampered) -> BatchResponse:
+            if tampered:
+                return answer
+            tampered.append(answer)
+            results = answer.results[:-1] if change == "omit" else [*answer.results, answer.results[0]]
+            return answer.model_copy(update={"results": results})
+
+        _wrap_sessions(engine, post=tamper)
+        report = engine.run_once(pull=False)
+        assert tampered and report.retries_by_cause["BAD_RESULTS"] == 1  # refused, then resent
+        assert report.duplicates >= 1  # the resend found what the refused answer had carried
+        assert all(app.database.outbox.get(r).state == "accepted" for r in ids)
+    check_oracle(app, registry)
+
+
+def test_accepted_or_duplicate_without_a_number_never_finalises(app, registry):
+    engine, _ = _loaded(app, registry, 2)
+    stripped: list[str] = []
+
+    def strip_numbers(answer: BatchResponse) -> BatchResponse:
+        if stripped:
+            return answer
+        stripped.extend(r.record_id for r in answer.results)
+        return answer.model_copy(update={"results": [r.model_copy(update={"reg_no": None}) for r in answer.results]})
+
+    _wrap_sessions(engine, post=strip_numbers)
+    app.database.outbox._backoff = lambda attempts: 3600.0  # a record sent back waits: it stays visible
+    report = engine.run_once(pull=False)
+    assert stripped and report.retried == len(stripped)
+    for record_id in stripped:  # "accepted" without a number left the record unfinished, unnumbered
+        entry = app.database.outbox.get(record_id)
+        assert (entry.state, entry.reg_no, entry.last_error) == ("pending", None, "accepted")
+    with app.database.engine.begin() as conn:  # make them due again
+        conn.execute(sa.text("UPDATE outbox SET next_attempt_at = NULL WHERE state = 'pending'"))
+    tally = Tally()
+    drain(engine_for(app), tally)  # the numbers come with the duplicates of the next session
+    assert tally.duplicates >= len(stripped)
+    check_oracle(app, registry)
+
+
+def test_busy_answers_are_given_up_after_the_limit(app, registry):
+    policy = replace(FAST, max_busy_retries=3)
+    engine, ids = _loaded(app, registry, 1, policy=policy)
+    registry.faults.retry_after_s, registry.faults.retry_after_count = 0, -1  # every batch: 503
+    slept: list[float] = []
+    engine.sleep = slept.append
+    report = engine.run_once(pull=False)
+    busy = report.retries_by_cause["HTTP_503"]
+    assert report.error_code and not report.ok and busy == policy.max_busy_retries + 1
+    assert registry.faults.fired("retry_after_s") == busy  # each of them was a real 503
+    assert len(slept) == policy.max_busy_retries  # waited between them, then stopped
+    assert app.database.outbox.get(ids[0]).state in ("pending", "inflight")
+    registry.faults.retry_after_s = None
+    drain(engine)
+    check_oracle(app, registry)
+
+
+@pytest.mark.timeout(60)
+def test_a_ledger_walk_that_cannot_advance_ends(app, registry):
+    engine, ids = _loaded(app, registry, 2)
+    assert drain(engine).ledger_digest_ok
+    pages = []
+
+    def broken(model, answer):
+        if model is LedgerDigest:  # the digest disagrees, so the station walks the ledger ...
+            return answer.model_copy(update={"count": answer.count + 1})
+        if model is LedgerPage:  # ... and the registry says "more" on every page, even past the end
+            pages.append(len(answer.items))
+            return answer.model_copy(update={"has_more": True})
+        return answer
+
+    _wrap_sessions(engine, get=broken)
+    report = engine.run_once(pull=False)
+    assert report.ok and pages[-1] == 0  # the empty page ended the walk
+    assert report.reopened == 0 and report.pushed == 0  # every record was found: nothing resent
+    assert all(app.database.outbox.get(r).state == "accepted" for r in ids)
