@@ -35,7 +35,10 @@ EQUIVALENT = Path(__file__).with_name("EQUIVALENT.md")
 
 # Lines that hold officer-facing wording: a Chinese message, or an English sentence standing alone as
 # the second half of a ``Text(zh, en)`` pair.
-WORDING = [r"[\u4e00-\u9fff\uff08\uff09\uff1a\uff0c\u3002]", r'^\s*f?"[A-Z][a-z]+ [^"]*[.:;)]\s?",?\s*(\)[,)]*)?\s*$']
+WORDING = [
+    r"[\u4e00-\u9fff\uff08\uff09\uff1a\uff0c\u3002]",
+    r'^\s*f?"[A-Z][a-z]+ [a-z][^"]*",?\s*(\)[,)]*)?\s*$',
+]
 
 
 @dataclass(frozen=True)
