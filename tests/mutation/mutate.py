@@ -77,8 +77,8 @@ AREAS = {
             (
                 "tests/camera/test_quality.py",
                 "tests/camera/test_checks.py",
+                "tests/camera/test_measures.py",
                 "tests/camera/test_profiles.py",
-                "tests/camera/test_photo.py",
             ),
         ),
         Area(
