@@ -253,3 +253,67 @@ def test_a_new_record_freezes_what_it_was_given():
         _record(captured_at=datetime(2026, 11, 28, 3, 0))
     fresh = CaptureRecord.new(**{k: v for k, v in _record().__dict__.items() if k not in ("record_id", "captured_at")})
     assert fresh.record_id != _record().record_id and fresh.captured_at.tzinfo is not None
+
+
+def test_jpeg_frame_header_at_the_very_end_and_after_odd_fill():
+    sof = b"\xff\xc0" + struct.pack(">HBHH", 17, 8, 20, 30)
+    assert jpeg_dimensions(b"\xff\xd8" + sof + b"\x00") == (30, 20)  # one byte after the header: enough
+    with pytest.raises(ValueError):
+        jpeg_dimensions(b"\xff\xd8" + sof)  # the header itself cut short of a byte after it
+    app = b"\xff\xe0" + struct.pack(">H", 4) + b"\x00\x00"
+    assert jpeg_dimensions(b"\xff\xd8" + b"\x00" + app + sof + b"\x00") == (30, 20)  # one fill byte
+
+
+def test_the_wire_capture_time_is_utc_whatever_the_machine_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        assert _record().payload()["captured_at"] == "2026-11-28T03:00:00+00:00"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_today_in_china_whatever_the_machine_zone(monkeypatch):
+    import time
+
+    for zone in ("Etc/GMT+12", "Etc/GMT-14"):  # 20 h behind and 6 h ahead of Beijing
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+        try:
+            expected = datetime.now(timezone(timedelta(hours=8))).date()
+            assert rules.today_in_china() == expected, zone
+        finally:
+            monkeypatch.undo()
+            time.tzset()
+
+
+def test_differences_show_unknown_codes_as_they_are_and_read_in_full(pair):
+    card, student = pair
+    odd = rules.compare(replace(card, sex="7", nation="99"), replace(student, sex="8", nation="96"))
+    sex, nation = odd.differences
+    assert (sex.chip_value, sex.queue_value, nation.chip_value, nation.queue_value) == ("7", "8", "99", "96")
+    known = rules.compare(replace(card, sex="1", nation="03"), replace(student, sex="2", nation="02")).differences
+    assert [(d.chip_value, d.queue_value) for d in known] == [("男", "女"), ("回族", "蒙古族")]
+    assert known[0].message.en == (
+        "sex differs: the card says “男”, the pre-registration “女”. "
+        "The student must have the pre-registration corrected first."
+    )
+    other = rules.compare(replace(card, id_number="150121200901010011"), student).differences[0]
+    assert (other.chip_value, other.queue_value) == ("150121200901010011", student.national_id)
+    rare = rules.compare(replace(card, name=student.name[:-1] + "\ue123"), student).differences[0]
+    assert rare.message.en == (
+        f"name has a rare character: card “{student.name[:-1]}\ue123”, pre-registration “{student.name}”. "
+        "Compare and confirm."
+    )
+
+
+def test_refusal_wording_that_carries_values():
+    student = Student.from_feed({**FEED, "status": "registered", "reg_no": None})
+    assert "（考籍号 —）" in desk_decision(student, "150102").message.zh
+    missing = desk_decision(None, "150102")
+    assert missing.message.en == (
+        "This ID number is not in the county's queue. Check the pre-registration and approval, or sync the queue."
+    )
