@@ -63,7 +63,12 @@ AREAS = {
             "idcard",
             "SAM frame codec and the chip-text parser",
             ("station/idcard/frames.py", "station/idcard/chiptext.py", "sync/protocol/chiptext.py"),
-            ("tests/idcard/test_frames.py", "tests/idcard/test_chiptext.py"),
+            (
+                "tests/idcard/test_frames.py",
+                "tests/idcard/test_frames_edges.py",
+                "tests/idcard/test_chiptext.py",
+                "tests/idcard/test_chiptext_edges.py",
+            ),
         ),
         Area(
             "photo",
@@ -87,6 +92,7 @@ AREAS = {
             ("station/store/records.py", "station/store/outbox.py"),
             (
                 "tests/store/test_outbox.py",
+                "tests/store/test_outbox_edges.py",
                 "tests/store/test_atomicity.py",
                 "tests/store/test_immutability.py",
                 "tests/store/test_records.py",
