@@ -104,7 +104,7 @@ AREAS = {
             ("sync/client/engine.py", "sync/client/batch.py"),
             # The focused engine tests only: the wider sync suites run the station as a subprocess
             # (the unmutated code) or take minutes per mutant.
-            ("tests/sync/test_engine.py", "tests/sync/test_reconcile.py"),
+            ("tests/sync/test_batch_body.py", "tests/sync/test_engine.py", "tests/sync/test_reconcile.py"),
             isolation="forkserver",
         ),
         Area(

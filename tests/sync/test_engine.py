@@ -190,3 +190,49 @@ def test_a_ledger_walk_that_cannot_advance_ends(app, registry):
     assert report.ok and pages[-1] == 0  # the empty page ended the walk
     assert report.reopened == 0 and report.pushed == 0  # every record was found: nothing resent
     assert all(app.database.outbox.get(r).state == "accepted" for r in ids)
+
+
+def test_run_forever_probes_after_a_failed_session_and_waits_the_interval_after_a_good_one(app, registry, proxy):
+    from tests.sync.faultproxy import Plan
+
+    engine, _ = _loaded(app, registry, 0)
+    slept: list[float] = []
+    engine.sleep = slept.append
+    marks: list[int] = []
+
+    def should_stop() -> bool:  # called before each session: the link is down for the first one only
+        marks.append(len(slept))
+        proxy.set_default(Plan(refuse=True) if len(marks) == 1 else Plan())
+        return len(marks) > 2
+
+    engine.run_forever(interval_s=7.0, should_stop=should_stop, push=False)
+    low, high = FAST.probe_interval_s
+    after_offline, after_good = slept[marks[1] - 1], slept[marks[2] - 1]
+    assert low <= after_offline <= high and after_good == 7.0
+    assert proxy.refused >= 1
+
+
+def test_a_session_that_cannot_start_reports_and_alerts(app, registry):
+    from sync.client.errors import FatalSyncError
+
+    engine, _ = _loaded(app, registry, 0)
+
+    def no_session():
+        raise FatalSyncError("NO_CREDENTIALS", "the station is not enrolled")
+
+    engine.session_factory = no_session
+    report = engine.run_once()
+    assert (report.error_code, report.error_detail) == ("NO_CREDENTIALS", "the station is not enrolled")
+    assert engine.store.alerts[-1] == ("NO_CREDENTIALS", "the station is not enrolled")
+    assert not report.ok and report.pages == 0
+
+
+def test_a_clean_session_reports_what_it_did(app, registry):
+    engine, _ = _loaded(app, registry, 3)
+    report = engine.run_once()
+    assert report.ok and report.clock_offset_s is not None and abs(report.clock_offset_s) < 60
+    assert (report.pushed, report.accepted, report.batches, report.duplicates) == (3, 3, len(report.batch_sizes), 0)
+    assert sum(report.batch_sizes) == 3 and report.batch_sizes[0] == 1  # the first batch is a single record
+    assert report.body_bytes > report.payload_bytes > 0 and report.wasted_bytes == 0
+    assert report.ledger_digest_ok and report.ledger_confirmed == 3 and report.purged == 0
+    assert report.queue_digest_ok and report.pages >= 1
