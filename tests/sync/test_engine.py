@@ -164,7 +164,7 @@ def test_busy_answers_are_given_up_after_the_limit(app, registry):
     busy = report.retries_by_cause["HTTP_503"]
     assert report.error_code and not report.ok and busy == policy.max_busy_retries + 1
     assert registry.faults.fired("retry_after_s") == busy  # each of them was a real 503
-    assert len(slept) == policy.max_busy_retries  # waited between them, then stopped
+    assert slept == [0] * policy.max_busy_retries  # waited what Retry-After said (0 s) between them, then stopped
     assert app.database.outbox.get(ids[0]).state in ("pending", "inflight")
     registry.faults.retry_after_s = None
     drain(engine)
@@ -236,3 +236,18 @@ def test_a_clean_session_reports_what_it_did(app, registry):
     assert report.body_bytes > report.payload_bytes > 0 and report.wasted_bytes == 0
     assert report.ledger_digest_ok and report.ledger_confirmed == 3 and report.purged == 0
     assert report.queue_digest_ok and report.pages >= 1
+
+
+def test_a_session_goes_offline_after_the_limit_with_capped_backoffs(app, registry, proxy):
+    from tests.sync.faultproxy import Plan
+
+    engine, _ = _loaded(app, registry, 0)
+    slept: list[float] = []
+    engine.sleep = slept.append
+    proxy.set_default(Plan(refuse=True))
+    report = engine.run_once()
+    assert report.offline and sum(report.retries_by_cause.values()) == FAST.offline_after
+    assert proxy.refused == FAST.offline_after  # every attempt met the fault, and no more were made
+    assert len(slept) == FAST.offline_after - 1  # a backoff between attempts, none after the last
+    for failures, seconds in enumerate(slept, start=1):
+        assert 0 <= seconds <= min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**failures)
