@@ -94,3 +94,35 @@ def test_the_encoder_refuses_a_value_longer_than_its_field():
         encode_text(replace(cards.resident(), name="名" * 16))
     block = encode_text(replace(cards.resident(), name="名"))
     assert block[:30] == "名".encode("utf-16-le") + " ".encode("utf-16-le") * 14  # padded with spaces
+
+
+def test_wording_of_a_refusal_and_fields_ending_in_x():
+    with pytest.raises(ChipDataError) as caught:
+        parse_text(bytes(10))
+    assert caught.value.message.en == "The card text block has the wrong size"
+    chip = cards.resident()
+    with_x = replace(chip, id_number=chip.id_number[:17] + "X")
+    assert parse_text(encode_text(with_x)).id_number.endswith("X")  # padding is stripped, an X is not
+
+
+def test_a_foreign_card_with_a_short_english_name_and_no_extras():
+    card = replace(cards.foreign_2023(), name_en="ZHANG SANX", extra={})
+    read = parse_text(encode_text(card))
+    assert read.name_en == "ZHANG SANX" and read.extra == {}
+    nameless = parse_text(encode_text(replace(card, name_en=None)))
+    assert nameless.name_en is None
+
+
+def test_the_appended_address_block_names_itself_when_bad():
+    good = "内蒙古呼和浩特市".encode("utf-16-le").ljust(70, b"\x00")
+    with pytest.raises(ChipDataError) as caught:
+        parse_new_address(good + "地址\x01".encode("utf-16-le").ljust(70, b"\x00"))
+    assert caught.value.detail == "new_address"
+    assert parse_new_address(good + good + b"\x00") == "内蒙古呼和浩特市"  # 141 bytes: the odd byte ignored
+
+
+def test_a_foreign_english_name_padded_with_nuls():
+    block = bytearray(encode_text(replace(cards.foreign_2023(), name_en="ZHANG SANX", extra={})))
+    block[72:122] = bytes(50)  # the rest of the first English-name field ...
+    block[220:242] = bytes(22)  # ... and the whole second one, padded with NULs as some cards are
+    assert parse_text(bytes(block)).name_en == "ZHANG SANX"

@@ -119,3 +119,36 @@ def test_decoder_reports_a_bad_checksum_once_then_finds_the_next_frame():
     assert decoder.discarded == 1
     assert decoder.take() == good
     assert decoder.discarded == len(bad)
+
+
+def test_defaults_of_a_response_and_of_the_decoder():
+    assert build_response(0x90) == PREAMBLE + bytes.fromhex("0004000090") + bytes([0x04 ^ 0x90])
+    empty = build_frame(b"")  # LEN 1: nothing but the checksum; the decoder's default minimum takes it
+    decoder = FrameDecoder()
+    decoder.feed(empty)
+    assert decoder.take() == empty and decoder.discarded == 0
+
+
+def test_needed_counts_from_the_first_preamble_after_garbage():
+    decoder = FrameDecoder()
+    decoder.feed(bytes(10))  # no preamble at all: a whole header is needed
+    assert decoder.needed() == HEADER_SIZE
+    decoder = FrameDecoder()
+    decoder.feed(b"\x01\x02\x03" + PREAMBLE)  # garbage not yet taken, then a preamble without LEN
+    assert decoder.needed() == 2
+    decoder.feed(b"\x05")
+    assert decoder.needed() == 1
+    decoder = FrameDecoder()
+    decoder.feed(PREAMBLE + b"\x00\x10" + PREAMBLE)  # a preamble inside the frame's own data
+    assert decoder.needed() == HEADER_SIZE + 16 - 12
+    decoder = FrameDecoder()
+    decoder.feed(PREAMBLE + b"\x01\x2d")  # LEN 301: both bytes count
+    assert decoder.needed() == 301
+
+
+def test_garbage_without_a_preamble_tail_is_dropped_whole():
+    decoder = FrameDecoder()
+    decoder.feed(b"\x01\x02\x03")
+    assert decoder.take() is None and decoder.discarded == 3 and decoder.pending() == 0
+    decoder.feed(PREAMBLE + b"\x00\x00")  # a whole header whose LEN 0 marks a false preamble
+    assert decoder.take() is None and decoder.discarded > 3
