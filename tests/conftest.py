@@ -1,12 +1,20 @@
-"""Suite-wide test settings: Qt offscreen, a private STATION_HOME, no real keyring."""
+"""Suite-wide test settings: Qt offscreen, a private STATION_HOME, no real keyring, Hypothesis storage
+outside the checkout, and a session that fails when a test wrote into the checkout."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Hypothesis keeps its example database and caches in ./.hypothesis by default: inside the checkout.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
 # The tests never touch the developer's real credential store.
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
@@ -63,6 +71,7 @@ def pytest_sessionstart(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_HYPOTHESIS_HOME, ignore_errors=True)
     before = getattr(session.config, "_untracked_before", None)
     after = _untracked() if before is not None else None
     if before is None or after is None:
