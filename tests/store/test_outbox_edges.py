@@ -202,3 +202,22 @@ def test_open_batches_list_only_members_still_in_flight(station, outbox, saved):
     assert (listed.size_bytes, listed.created_at, listed.attempts) == (batch.size_bytes, clock.iso(NOW), 0)
     with pytest.raises(OutboxError):  # a result for the member that left is not this batch's
         outbox.apply_results(batch.batch_id, [ItemResult(batch.record_ids[1], "accepted", reg_no="1")])
+
+
+def test_inflight_hashes_and_when_the_next_record_is_due(station, outbox, saved):
+    assert outbox.inflight_hashes("no-such-batch") == {}
+    batch = outbox.form_batch(max_bytes=10**9, max_records=2, now=NOW)
+    assert outbox.inflight_hashes(batch.batch_id) == {r.record_id: r.payload_sha256 for r in saved[:2]}
+    assert outbox.next_due_in(now=NOW) == 0.0  # three never-tried records wait: due now
+    outbox.apply_results(batch.batch_id, [ItemResult(saved[0].record_id, "retry", retry_after_s=30)], now=NOW)
+    assert outbox.inflight_hashes(batch.batch_id) == {}  # answered: nothing of it in flight any more
+    rest = outbox.form_batch(max_bytes=10**9, max_records=10, now=NOW)  # everything due now goes
+    assert set(rest.record_ids) == {r.record_id for r in saved[2:]}
+    # Pending now: the retried record (30 s) and the unanswered one (backoff 60 s): the sooner counts.
+    assert outbox.next_due_in(now=NOW) == 30.0
+    assert outbox.next_due_in(now=NOW + timedelta(seconds=45)) == -15.0  # overdue
+    outbox.apply_results(rest.batch_id, [ItemResult(r, "rejected", code="X") for r in rest.record_ids])
+    for _ in range(2):  # the two still pending
+        batch = outbox.form_batch(max_bytes=10**9, max_records=1, now=NOW + timedelta(seconds=90))
+        outbox.apply_results(batch.batch_id, [ItemResult(batch.record_ids[0], "rejected", code="X")])
+    assert outbox.next_due_in(now=NOW) is None  # nothing waits

@@ -130,3 +130,20 @@ def test_purge_refuses_what_the_ledger_has_not_confirmed(station, people, jpeg):
     _final_and_confirmed(station, second, state="accepted", at=NOW)
     station.records.purge(second.record_id, operator="op3", now=NOW + timedelta(days=30))  # 30 days by default
     assert station.audit.list(action="purge")[0].operator == "op3"
+
+
+def test_frozen_payloads_are_the_bytes_as_saved(station, people, jpeg):
+    record = capture_for(people[11], jpeg)
+    station.records.save(record)
+    frozen = station.records.frozen_payloads([record.record_id, "no-such-record"])
+    assert set(frozen) == {record.record_id}
+    one = frozen[record.record_id]
+    assert (one.record_id, one.payload, one.payload_sha256, one.photo_jpeg, one.photo_sha256) == (
+        record.record_id, record.payload, record.payload_sha256, record.photo_jpeg, record.photo_sha256,
+    )  # fmt: skip
+    assert type(one.payload) is bytes and type(one.photo_jpeg) is bytes
+    assert station.audit.list(action="view") == []  # bytes for the registry, not a person's screen
+    _final_and_confirmed(station, record, state="accepted", at=NOW)
+    station.records.purge(record.record_id, operator="op1", retention_days=0, now=NOW)
+    gone = station.records.frozen_payloads([record.record_id])[record.record_id]
+    assert (gone.payload, gone.photo_jpeg) == (None, None) and gone.payload_sha256 == record.payload_sha256
