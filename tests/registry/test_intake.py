@@ -167,3 +167,41 @@ def test_ledger_pages_end_when_the_newest_ledger_rows_are_gone(registry, client)
     else:
         raise AssertionError("the ledger kept answering has_more with nothing left")
     assert seen == [r["record_id"] for r in records[:2]] and page["head_seq"] == 4
+
+
+def test_what_a_conflict_and_a_retry_carry(registry, client, client_for):
+    first, second = students(registry.db)[:2]
+    record = make_record(first, PHOTO)
+    accepted = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
+    other = _results(push(client_for(STATION_2), STATION_2, make_batch(STATION_2, [record]), []))[0]
+    assert other["detail"] == "another station sent a record with this id" and other["final"] is True
+    edited = dict(record, operator_id="op-99")
+    from sync.protocol.canonical import payload_sha256
+
+    edited["payload_sha256"] = payload_sha256(edited)
+    mismatch = _results(push(client, STATION, make_batch(STATION, [edited]), []))[0]
+    assert (mismatch["code"], mismatch["final"], mismatch["payload_sha256"]) == (
+        "PAYLOAD_MISMATCH", True, accepted["payload_sha256"],
+    )  # fmt: skip
+    assert mismatch["detail"] == "this record id was received with other content"
+    missing = _results(push(client, STATION, make_batch(STATION, [make_record(second, fake_jpeg(2000, 3))]), []))[0]
+    assert (missing["status"], missing["code"], missing["retry_after_s"]) == ("retry", "BLOB_MISSING", 0)
+    assert missing["detail"] == "the photo is not on the registry; send its part"
+
+
+def test_record_status_and_ledger_digest_are_per_station(registry, client, client_for):
+    people = students(registry.db)[:2]
+    good = make_record(people[0], PHOTO)
+    bad = make_record(people[1], PHOTO, chip_overrides={"sex": "1" if people[1].sex == "2" else "2"})
+    _results(push(client, STATION, make_batch(STATION, [good, bad]), [PHOTO]))
+    ids = [good["record_id"], bad["record_id"]]
+    mine = client.post(f"/v1/stations/{STATION}/records/status", json={"record_ids": ids}).json()["results"]
+    assert [(s["status"], s.get("code")) for s in mine] == [("accepted", None), ("rejected", "ID_MISMATCH")]
+    assert mine[0]["accepted_at"] and mine[0]["reg_no"] and "accepted_at" not in mine[1]
+    other = client_for(STATION_2)
+    theirs = other.post(f"/v1/stations/{STATION_2}/records/status", json={"record_ids": ids}).json()["results"]
+    assert [s["status"] for s in theirs] == ["unknown", "unknown"]  # another station's records stay hidden
+    third = students(registry.db)[2]
+    _results(push(other, STATION_2, make_batch(STATION_2, [make_record(third, PHOTO)]), []))
+    assert other.get(f"/v1/stations/{STATION_2}/ledger/digest").json()["count"] == 1  # its own record only
+    assert client.get(f"/v1/stations/{STATION}/ledger/digest").json()["count"] == 2
