@@ -205,10 +205,10 @@ def test_run_forever_probes_after_a_failed_session_and_waits_the_interval_after_
         proxy.set_default(Plan(refuse=True) if len(marks) == 1 else Plan())
         return len(marks) > 2
 
-    engine.run_forever(interval_s=7.0, should_stop=should_stop, push=False)
+    engine.run_forever(should_stop=should_stop, push=False)
     low, high = FAST.probe_interval_s
     after_offline, after_good = slept[marks[1] - 1], slept[marks[2] - 1]
-    assert low <= after_offline <= high and after_good == 7.0
+    assert low <= after_offline <= high and after_good == 60.0  # the default interval between good sessions
     assert proxy.refused >= 1
 
 
@@ -251,3 +251,34 @@ def test_a_session_goes_offline_after_the_limit_with_capped_backoffs(app, regist
     assert len(slept) == FAST.offline_after - 1  # a backoff between attempts, none after the last
     for failures, seconds in enumerate(slept, start=1):
         assert 0 <= seconds <= min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**failures)
+
+
+def test_the_first_batches_grow_one_record_after_every_three_clean_ones(app, registry):
+    engine, _ = _loaded(app, registry, 8)
+    report = engine.run_once(pull=False)
+    assert report.batch_sizes == [1, 1, 1, 2, 2, 1]
+
+
+def test_the_limit_the_registry_advertises_caps_every_batch(app, registry):
+    engine, _ = _loaded(app, registry, 5)
+    registry.registry.settings.max_batch_bytes = 60_000  # one record fits, two never do
+    report = engine.run_once(pull=False)
+    assert report.accepted == 5 and report.batch_sizes == [1, 1, 1, 1, 1]
+    assert report.retries_by_cause["HTTP_413"] == 0 and report.wasted_bytes == 0  # never sent over it
+
+
+def test_backoff_draws_full_jitter_below_the_capped_exponential(app, registry):
+    import random
+
+    from sync.client.errors import RetryLater
+    from sync.client.report import SyncReport
+
+    engine, _ = _loaded(app, registry, 0)
+    slept: list[float] = []
+    engine.sleep = slept.append
+    engine.rng = random.Random(7)
+    expected = random.Random(7)
+    draws = [engine._backoff(n) for n in (0, 1, 2, 3, 40)]
+    assert draws == [expected.uniform(0, min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**n)) for n in (0, 1, 2, 3, 30)]
+    engine._wait_busy(SyncReport(), RetryLater("BUSY", "", status=429, retry_after_s=None), 2)  # no Retry-After
+    assert slept == [expected.uniform(0, min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**2))]
