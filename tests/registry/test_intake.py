@@ -201,7 +201,13 @@ def test_record_status_and_ledger_digest_are_per_station(registry, client, clien
     other = client_for(STATION_2)
     theirs = other.post(f"/v1/stations/{STATION_2}/records/status", json={"record_ids": ids}).json()["results"]
     assert [s["status"] for s in theirs] == ["unknown", "unknown"]  # another station's records stay hidden
+    fresh = other.get(f"/v1/stations/{STATION_2}/ledger/digest").json()
+    assert (fresh["head_seq"], fresh["count"]) == (0, 0)  # a station that has sent nothing yet
     third = students(registry.db)[2]
-    _results(push(other, STATION_2, make_batch(STATION_2, [make_record(third, PHOTO)]), []))
+    third_record = make_record(third, PHOTO)
+    _results(push(other, STATION_2, make_batch(STATION_2, [third_record]), []))
     assert other.get(f"/v1/stations/{STATION_2}/ledger/digest").json()["count"] == 1  # its own record only
+    assert list(_ledger(other, STATION_2)) == [third_record["record_id"]]
+    page = client.get(f"/v1/stations/{STATION}/ledger", params={"limit": 1}).json()
+    assert [i["record_id"] for i in page["items"]] == [good["record_id"]] and page["has_more"] is True
     assert client.get(f"/v1/stations/{STATION}/ledger/digest").json()["count"] == 2
