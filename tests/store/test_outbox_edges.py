@@ -221,3 +221,39 @@ def test_inflight_hashes_and_when_the_next_record_is_due(station, outbox, saved)
         batch = outbox.form_batch(max_bytes=10**9, max_records=1, now=NOW + timedelta(seconds=90))
         outbox.apply_results(batch.batch_id, [ItemResult(batch.record_ids[0], "rejected", code="X")])
     assert outbox.next_due_in(now=NOW) is None  # nothing waits
+
+
+def test_list_orders_by_capture_time_not_by_saving_order(station, people, jpeg):
+    outbox = OutboxRepository(station.engine)
+    late, early = capture_for(people[20], jpeg, captured_at=NOW), capture_for(people[21], jpeg, captured_at=NOW - timedelta(hours=1))
+    station.records.save(late)
+    station.records.save(early)  # saved second, captured first
+    assert [e.record_id for e in outbox.list()] == [early.record_id, late.record_id]
+
+
+def test_attempt_errors_reopen_reasons_and_wording(station, outbox, saved):
+    batch = outbox.form_batch(max_bytes=1)
+    outbox.note_attempt(batch.batch_id, body_sha256="a" * 64, error="TIMEOUT")
+    assert _row(station, "batches", "batch_id", batch.batch_id)["last_error"] == "TIMEOUT"
+    with pytest.raises(OutboxError) as changed:
+        outbox.note_attempt(batch.batch_id, body_sha256="b" * 64)
+    assert changed.value.message.en == "A resend of the batch differs from its first send (a program error); stopped."
+    outbox.apply_results(batch.batch_id, [ItemResult(batch.record_ids[0], "accepted", reg_no="26010200001")])
+    assert outbox.reopen([batch.record_ids[0]]) == 1  # the default reason
+    assert outbox.get(batch.record_ids[0]).last_error == "LEDGER_MISSING"
+
+
+def test_inflight_hashes_belong_to_one_batch_and_leave_when_answered(outbox, saved):
+    one = outbox.form_batch(max_bytes=10**9, max_records=2, now=NOW)
+    two = outbox.form_batch(max_bytes=10**9, max_records=2, now=NOW)
+    assert set(outbox.inflight_hashes(one.batch_id)) == set(one.record_ids)
+    assert set(outbox.inflight_hashes(two.batch_id)) == set(two.record_ids)
+    first, second = one.record_ids
+    outbox.apply_results(one.batch_id, [ItemResult(first, "accepted", reg_no="1"), ItemResult(second, "rejected", code="X")])
+    assert outbox.inflight_hashes(one.batch_id) == {}  # answered rows keep their batch id, but are not in flight
+
+
+def test_a_record_never_tried_is_due_before_one_waiting_for_its_backoff(station, outbox, saved):
+    batch = outbox.form_batch(max_bytes=1, now=NOW)
+    outbox.apply_results(batch.batch_id, [ItemResult(batch.record_ids[0], "retry", retry_after_s=300)], now=NOW)
+    assert outbox.next_due_in(now=NOW) == 0.0  # four others were never tried: due now
