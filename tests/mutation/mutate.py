@@ -14,7 +14,8 @@ Lines that hold officer-facing wording are not mutated (``WORDING``): the wordin
 logic; the tests pin that the right message appears with the right values, not its letters.
 
 Exit codes: 0 every mutant killed or explained, 1 open mutants remain, 2 bad usage or mutmut failed.
-``--list`` prints the areas. ``MUTATE_JOBS`` sets mutmut's parallel children (default 2).
+``--list`` prints the areas, ``--report`` scores the last run again, ``--only GLOB`` runs some mutants
+(with ``--keep``, on top of the last run's results). ``MUTATE_JOBS`` sets mutmut's children (default 2).
 """
 
 from __future__ import annotations
@@ -161,15 +162,15 @@ def _missing_test_path(selection: str) -> bool:
     return selection.startswith("tests/") and not (ROOT / selection.split("::")[0]).exists()
 
 
-def run(area: Area, jobs: int) -> int:
-    work = prepare(area)
+def run(area: Area, jobs: int, only: list[str], keep: bool) -> int:
+    work = WORK / area.name if keep and (WORK / area.name / "mutants").is_dir() else prepare(area)
     mutmut = Path(sys.executable).with_name("mutmut")
     log = work / "mutmut.log"
     print(f"==> mutate {area.name}: {area.what} (log: {log.relative_to(ROOT)})", flush=True)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    with log.open("w") as out:
+    with log.open("a" if keep else "w") as out:
         done = subprocess.run(
-            ["nice", "-n", "19", str(mutmut), "run", "--max-children", str(jobs)],
+            ["nice", "-n", "19", str(mutmut), "run", "--max-children", str(jobs), *only],
             cwd=work,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -251,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("areas", nargs="*", help=f"areas to mutate (default: all): {', '.join(AREAS)}")
     parser.add_argument("--list", action="store_true", help="list the areas and exit")
     parser.add_argument("--report", action="store_true", help="only print the scores of the last run")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="GLOB",
+        help="run only mutants whose name matches (e.g. 'sync.registry.intake.x_claim*'); repeatable",
+    )  # fmt: skip
+    parser.add_argument("--keep", action="store_true", help="keep the last run's results and work directory")
     args = parser.parse_args(argv)
     if args.list:
         for area in AREAS.values():
@@ -265,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.areas or list(AREAS):
         area = AREAS[name]
         if not args.report:
-            code = run(area, jobs)
+            code = run(area, jobs, args.only, args.keep)
             if code:
                 return code
         worst = max(worst, report(area))
