@@ -211,3 +211,32 @@ def test_record_status_and_ledger_digest_are_per_station(registry, client, clien
     page = client.get(f"/v1/stations/{STATION}/ledger", params={"limit": 1}).json()
     assert [i["record_id"] for i in page["items"]] == [good["record_id"]] and page["has_more"] is True
     assert client.get(f"/v1/stations/{STATION}/ledger/digest").json()["count"] == 2
+
+
+def test_a_stored_outcome_answers_before_the_photo_is_looked_at(registry, client):
+    person = students(registry.db)[0]
+    record = make_record(person, PHOTO)
+    first = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
+    registry.blobs.path(record["photo"]["sha256"]).unlink()  # the registry lost the photo file since
+    replay = _results(push(client, STATION, make_batch(STATION, [record]), []))[0]
+    assert (replay["status"], replay["reg_no"]) == ("duplicate", first["reg_no"])
+
+
+def test_a_photo_must_match_its_declared_size_and_hash(registry, client):
+    from sync.protocol.canonical import payload_sha256
+    from tests.registry.helpers import multipart_files
+
+    person = students(registry.db)[0]
+    record = make_record(person, PHOTO)
+    record["photo"] = dict(record["photo"], bytes=len(PHOTO) - 1)  # the right hash, the wrong size
+    record["payload_sha256"] = payload_sha256(record)
+    wrong_size = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
+    assert (wrong_size["status"], wrong_size["code"]) == ("retry", "BLOB_MISSING")
+    fresh = fake_jpeg(20_000, seed=12)  # a photo the registry has never stored
+    batch = make_batch(STATION, [make_record(person, fresh)])
+    files = multipart_files(batch, [fresh])
+    files[1] = (files[1][0], (files[1][1][0], fresh[:-1] + b"\x00", "image/jpeg"))  # bytes that are not its name
+    damaged = client.post(f"/v1/stations/{STATION}/batches", files=files, headers={"Idempotency-Key": batch["batch_id"]})
+    result = _results(damaged)[0]
+    assert (result["status"], result["code"], result["retry_after_s"]) == ("retry", "BLOB_HASH_MISMATCH", 0)
+    assert result["detail"] == "the photo part did not hash to its name; resend it"
