@@ -105,7 +105,12 @@ AREAS = {
             ("sync/client/engine.py", "sync/client/batch.py"),
             # The focused engine tests only: the wider sync suites run the station as a subprocess
             # (the unmutated code) or take minutes per mutant.
-            ("tests/sync/test_batch_body.py", "tests/sync/test_engine.py", "tests/sync/test_reconcile.py"),
+            (
+                "tests/sync/test_batch_body.py",
+                "tests/sync/test_engine.py",
+                "tests/sync/test_reconcile.py",
+                "tests/sync/test_registry_faults.py::test_s8_edited_record_is_a_conflict_never_an_overwrite",
+            ),
             isolation="forkserver",
         ),
         Area(

@@ -282,3 +282,51 @@ def test_backoff_draws_full_jitter_below_the_capped_exponential(app, registry):
     assert draws == [expected.uniform(0, min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**n)) for n in (0, 1, 2, 3, 30)]
     engine._wait_busy(SyncReport(), RetryLater("BUSY", "", status=429, retry_after_s=None), 2)  # no Retry-After
     assert slept == [expected.uniform(0, min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**2))]
+
+
+class Crashed(Exception):
+    """Stands in for the process dying at a crash point (the subprocess tests use os._exit)."""
+
+
+def _crash() -> None:
+    raise Crashed()
+
+
+@pytest.mark.parametrize(
+    ("point", "sent"), [("after_batch_persist", False), ("after_send", True), ("after_response_before_apply", True)]
+)
+def test_each_crash_point_stops_the_push_where_it_is_named(app, registry, point, sent):
+    from sync.client.faultpoints import FaultPoints
+
+    engine, ids = _loaded(app, registry, 1)
+    engine.faults = FaultPoints(point, crash=_crash)
+    with pytest.raises(Crashed):
+        engine.run_once(pull=False)
+    assert engine.faults.seen == 1
+    assert [b.record_ids for b in app.database.outbox.open_batches()] == [(ids[0],)]  # persisted, never applied
+    assert (ids[0] in registry.ledger()) is sent
+    report = engine_for(app).run_once(pull=False)  # the restart resends the open batch byte for byte
+    assert report.duplicates == int(sent) and app.database.outbox.get(ids[0]).state == "accepted"
+
+
+def test_a_record_due_soon_is_waited_for_within_the_session(app, registry):
+    import time
+
+    engine, ids = _loaded(app, registry, 1)
+    slept: list[float] = []
+    engine.sleep = lambda seconds: (slept.append(seconds), time.sleep(seconds))
+    stripped: list[str] = []
+
+    def strip_once(answer: BatchResponse) -> BatchResponse:
+        if stripped:
+            return answer
+        stripped.append(answer.batch_id)
+        return answer.model_copy(update={"results": [r.model_copy(update={"reg_no": None}) for r in answer.results]})
+
+    _wrap_sessions(engine, post=strip_once)
+    app.database.outbox._backoff = lambda attempts: 1.0  # due again in 1 s: within max_wait_s (3 s)
+    report = engine.run_once(pull=False)
+    assert report.accepted == 1 and report.duplicates == 1  # sent again in the same session
+    waits = [s for s in slept if s > 0.1]
+    assert waits and all(s <= 1.0 for s in waits)  # it waited for the record's own backoff, no longer
+    assert app.database.outbox.get(ids[0]).state == "accepted"
