@@ -122,7 +122,7 @@ def test_the_last_serial_of_the_year_then_serials_exhausted(registry, client):
     last, exhausted = _results(push(client, STATION, make_batch(STATION, records), [PHOTO]))
     assert last["status"] == "accepted" and regno.parse(last["reg_no"]).serial == 99_999
     assert (exhausted["status"], exhausted["code"], exhausted["final"]) == ("rejected", "SERIALS_EXHAUSTED", True)
-    assert exhausted["reg_no"] is None
+    assert exhausted["reg_no"] is None and exhausted["detail"] == "the county has used all 99,999 serials of the year"
     # Nothing of the refused record was kept: no ledger row, the student still waits, no serial taken.
     assert set(_ledger(client)) == {records[0]["record_id"]}
     assert students(registry.db)[0].student_id == second.student_id  # still approved (first left)
@@ -240,3 +240,35 @@ def test_a_photo_must_match_its_declared_size_and_hash(registry, client):
     result = _results(damaged)[0]
     assert (result["status"], result["code"], result["retry_after_s"]) == ("retry", "BLOB_HASH_MISMATCH", 0)
     assert result["detail"] == "the photo part did not hash to its name; resend it"
+
+
+def test_a_transaction_rolled_back_after_taking_a_serial_leaves_no_gap(make_registry, cert_pem):
+    from starlette.testclient import TestClient
+
+    from sync.registry.app import create_app
+    from sync.registry.faults import Faults
+    from tests.registry.conftest import AsStation
+
+    registry = make_registry(faults=Faults(abort_after_allocation=1.0))  # every allocation rolls back
+    person = students(registry.db)[0]
+    record = make_record(person, PHOTO)
+    with TestClient(AsStation(create_app(registry), cert_pem(STATION))) as client:
+        busy = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
+        assert (busy["status"], busy["code"], busy["detail"], busy["retry_after_s"]) == ("retry", "BUSY", "try again", 0)
+        assert registry.faults.fired("abort_after_allocation") == 1 and _ledger(client) == {}
+        registry.faults.abort_after_allocation = 0.0
+        done = _results(push(client, STATION, make_batch(STATION, [record]), []))[0]
+    assert regno.parse(done["reg_no"]).serial == 1  # the rolled-back serial was not lost
+
+
+def test_the_registry_keeps_each_record_as_it_was_received(registry, client):
+    import json
+
+    from sync.registry.db import RecordRow
+
+    record = make_record(students(registry.db)[0], PHOTO)
+    _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))
+    with registry.db.read() as session:
+        row = session.get(RecordRow, record["record_id"])
+    assert json.loads(row.record_json) == record and row.payload_sha256 == record["payload_sha256"]
+    assert (row.station_id, row.national_id, row.photo_sha256) == (STATION, record["chip"]["parsed"]["national_id"], record["photo"]["sha256"])
