@@ -272,3 +272,34 @@ def test_the_registry_keeps_each_record_as_it_was_received(registry, client):
         row = session.get(RecordRow, record["record_id"])
     assert json.loads(row.record_json) == record and row.payload_sha256 == record["payload_sha256"]
     assert (row.station_id, row.national_id, row.photo_sha256) == (STATION, record["chip"]["parsed"]["national_id"], record["photo"]["sha256"])
+
+
+def test_a_database_too_busy_to_decide_answers_retry_and_logs_why(registry, client, caplog):
+    import logging
+
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    fired = []
+
+    def locked(conn, cursor, statement, *_args) -> None:  # the deciding write meets a locked database
+        if statement.lstrip().upper().startswith("UPDATE STATIONS") and len(fired) < 4:
+            fired.append(statement)
+            raise OperationalError(statement, None, Exception("database is locked"))
+
+    event.listen(registry.db.writer, "before_cursor_execute", locked)
+    record = make_record(students(registry.db)[0], PHOTO)
+    try:
+        with caplog.at_level(logging.WARNING, logger="sync.registry.intake"):
+            busy = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
+    finally:
+        event.remove(registry.db.writer, "before_cursor_execute", locked)
+    assert fired, "the lock was never met"
+    assert (busy["status"], busy["code"], busy["detail"], busy["retry_after_s"]) == (
+        "retry", "BUSY", "the registry is busy; try again", 0,
+    )  # fmt: skip
+    assert [r.getMessage() for r in caplog.records] == ["database busy while deciding a record"]
+    assert caplog.records[0].exc_info is not None  # with the database's own error for the operator
+    assert _ledger(client) == {}
+    again = _results(push(client, STATION, make_batch(STATION, [record]), []))[0]
+    assert again["status"] == "accepted"
