@@ -222,13 +222,17 @@ def score(area: Area) -> tuple[list[dict], list[str]]:
                 "module": module,
                 "mutants": total,
                 **counts,
-                "killed_pct": round(100 * counts["killed"] / total, 1) if total else 100.0,
+                "killed_pct": round(100 * counts["killed"] / total, 1) if total else None,
                 "killed_or_explained_pct": (
-                    round(100 * (counts["killed"] + counts["explained"]) / total, 1) if total else 100.0
+                    round(100 * (counts["killed"] + counts["explained"]) / total, 1) if total else None
                 ),
             }
         )
     return rows, open_names
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value}"
 
 
 def report(area: Area) -> int:
@@ -241,7 +245,7 @@ def report(area: Area) -> int:
     for r in rows:
         print(
             f"| `{r['module']}` | {r['mutants']} | {r['killed']} | {r['explained']} | {r['open']} "
-            f"| {r['killed_pct']} | {r['killed_or_explained_pct']} | {r['not_checked']} |"
+            f"| {_pct(r['killed_pct'])} | {_pct(r['killed_or_explained_pct'])} | {r['not_checked']} |"
         )
     (WORK / area.name / "scores.json").write_text(json.dumps(rows, indent=2))
     if open_names:
