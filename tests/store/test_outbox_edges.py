@@ -257,3 +257,18 @@ def test_a_record_never_tried_is_due_before_one_waiting_for_its_backoff(station,
     batch = outbox.form_batch(max_bytes=1, now=NOW)
     outbox.apply_results(batch.batch_id, [ItemResult(batch.record_ids[0], "retry", retry_after_s=300)], now=NOW)
     assert outbox.next_due_in(now=NOW) == 0.0  # four others were never tried: due now
+
+
+def test_open_batches_oldest_first_each_with_its_own_members_in_capture_order(station, people, jpeg):
+    outbox = OutboxRepository(station.engine)
+    late = capture_for(people[22], jpeg, captured_at=NOW)  # its record id is minted first ...
+    early = capture_for(people[23], jpeg, captured_at=NOW - timedelta(hours=1))  # ... but it was captured first
+    other = capture_for(people[24], jpeg, captured_at=NOW - timedelta(hours=2))
+    for row in (late, early, other):
+        station.records.save(row)
+    newer = outbox.form_batch(max_bytes=1, now=NOW + timedelta(hours=1))  # takes the oldest capture: other
+    older = outbox.form_batch(max_bytes=10**9, now=NOW)  # formed later, but dated earlier
+    listed = outbox.open_batches()
+    assert [b.batch_id for b in listed] == [older.batch_id, newer.batch_id]
+    assert listed[0].record_ids == (early.record_id, late.record_id)  # capture order, not record-id order
+    assert listed[1].record_ids == (other.record_id,)

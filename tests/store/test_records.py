@@ -147,3 +147,12 @@ def test_frozen_payloads_are_the_bytes_as_saved(station, people, jpeg):
     station.records.purge(record.record_id, operator="op1", retention_days=0, now=NOW)
     gone = station.records.frozen_payloads([record.record_id])[record.record_id]
     assert (gone.payload, gone.photo_jpeg) == (None, None) and gone.payload_sha256 == record.payload_sha256
+
+
+def test_purge_due_skips_what_is_already_purged_and_keeps_30_days_by_default(station, people, jpeg):
+    record = capture_for(people[12], jpeg)
+    station.records.save(record)
+    _final_and_confirmed(station, record, state="accepted", at=NOW)
+    assert station.records.purge_due(operator="op1", now=NOW + timedelta(days=30, seconds=-1)) == []
+    assert station.records.purge_due(operator="op1", now=NOW + timedelta(days=30)) == [record.record_id]
+    assert station.records.purge_due(operator="op1", now=NOW + timedelta(days=60)) == []  # once only, no error
