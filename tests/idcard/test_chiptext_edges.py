@@ -7,16 +7,17 @@ from dataclasses import replace
 
 import pytest
 
-from station.idcard import chiptext
-from station.idcard.chiptext import encode_text, parse_new_address, parse_saved, parse_text
 from station.idcard.errors import ChipDataError
+from station.idcard.saved import parse_saved
+from sync.protocol import chiptext
+from sync.protocol.chiptext import ChipTextError, encode_text, parse_new_address, parse_text
 from tests.idcard import cards
 
 
 def _refusal(block: bytes) -> tuple[str, str]:
-    with pytest.raises(ChipDataError) as caught:
+    with pytest.raises(ChipTextError) as caught:
         parse_text(block)
-    assert caught.value.message.zh and caught.value.message.en
+    assert caught.value.reason
     return caught.value.code, caught.value.detail
 
 
@@ -29,15 +30,14 @@ def _with_field(block: bytes, name: str, value: str, card_type: str = "resident"
 def test_each_refusal_names_its_code_and_field():
     block = cards.resident().raw_text
     assert _refusal(block[:255]) == ("chip_text_size", "255 bytes")
-    assert _refusal(_with_field(block, "sex", "3")) == ("chip_sex", "'3'")
-    assert _refusal(_with_field(block, "sex", "男")) == ("chip_sex", "")  # never echo non-ASCII junk
+    assert _refusal(_with_field(block, "sex", "3")) == ("chip_sex", "sex")  # the field, never its value
     assert _refusal(_with_field(block, "birth_date", "2010013")) == ("chip_date", "birth_date")
     assert _refusal(_with_field(block, "birth_date", "2010013x")) == ("chip_date", "birth_date")
     assert _refusal(_with_field(block, "birth_date", "２０１００１０１")) == ("chip_date", "birth_date")  # not ASCII
     assert _refusal(_with_field(block, "valid_from", "20100230")) == ("chip_date", "valid_from")
     assert _refusal(_with_field(block, "valid_until", "20301301")) == ("chip_date", "valid_until")
-    assert _refusal(_with_field(block, "nation", "1")) == ("chip_nation", "")
-    assert _refusal(_with_field(block, "id_number", "")) == ("chip_id_number", "")
+    assert _refusal(_with_field(block, "nation", "1")) == ("chip_nation", "nation")
+    assert _refusal(_with_field(block, "id_number", "")) == ("chip_id_number", "id_number")
     assert _refusal(_with_field(block, "name", "a\x01b")) == ("chip_encoding", "name")
     lone_surrogate = block[:0] + b"\x00\xd8" + block[2:]
     assert _refusal(lone_surrogate) == ("chip_encoding", "name")
@@ -97,9 +97,9 @@ def test_the_encoder_refuses_a_value_longer_than_its_field():
 
 
 def test_wording_of_a_refusal_and_fields_ending_in_x():
-    with pytest.raises(ChipDataError) as caught:
+    with pytest.raises(ChipTextError) as caught:
         parse_text(bytes(10))
-    assert caught.value.message.en == "The card text block has the wrong size"
+    assert (caught.value.reason, str(caught.value)) == ("wrong_size", "chip_text_size: wrong_size (10 bytes)")
     chip = cards.resident()
     with_x = replace(chip, id_number=chip.id_number[:17] + "X")
     assert parse_text(encode_text(with_x)).id_number.endswith("X")  # padding is stripped, an X is not
@@ -115,7 +115,7 @@ def test_a_foreign_card_with_a_short_english_name_and_no_extras():
 
 def test_the_appended_address_block_names_itself_when_bad():
     good = "内蒙古呼和浩特市".encode("utf-16-le").ljust(70, b"\x00")
-    with pytest.raises(ChipDataError) as caught:
+    with pytest.raises(ChipTextError) as caught:
         parse_new_address(good + "地址\x01".encode("utf-16-le").ljust(70, b"\x00"))
     assert caught.value.detail == "new_address"
     assert parse_new_address(good + good + b"\x00") == "内蒙古呼和浩特市"  # 141 bytes: the odd byte ignored

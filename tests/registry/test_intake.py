@@ -17,14 +17,19 @@ from tests.registry.helpers import (
     SEASON,
     STATION,
     STATION_2,
-    fake_jpeg,
     make_batch,
     make_record,
+    photo_jpeg,
     push,
     students,
 )
 
-PHOTO = fake_jpeg(30_000, seed=11)
+PHOTO = photo_jpeg(11)
+
+
+def _photo(index: int) -> bytes:
+    """A distinct real photo per student (the registry refuses one photo for two students)."""
+    return photo_jpeg(40 + index)
 
 
 def _results(response) -> list[dict]:
@@ -53,7 +58,8 @@ def _other_value(field: str, student, registry) -> str:
 @pytest.mark.parametrize("field", ["national_id", "name", "sex", "nation", "birth_date"])
 def test_each_compared_chip_field_alone_is_an_id_mismatch_naming_it(registry, client, field):
     person = students(registry.db)[0]
-    record = make_record(person, PHOTO, chip_overrides={field: _other_value(field, person, registry)})
+    chip_field = "id_number" if field == "national_id" else field
+    record = make_record(person, PHOTO, chip_overrides={chip_field: _other_value(field, person, registry)})
     result = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
     assert (result["status"], result["code"], result["final"]) == ("rejected", "ID_MISMATCH", True)
     assert result["fields"] == [field] and result["reg_no"] is None
@@ -69,7 +75,7 @@ def test_each_compared_chip_field_alone_is_an_id_mismatch_naming_it(registry, cl
 def test_cosmetic_differences_in_the_chip_name_are_not_a_mismatch(registry, client):
     person = students(registry.db)[0]
     spaced = " ".join(person.name)  # the chip pads and spaces names; NFKC and whitespace do not count
-    record = make_record(person, PHOTO, chip_overrides={"name": spaced, "national_id": person.national_id.lower()})
+    record = make_record(person, PHOTO, chip_overrides={"name": spaced, "id_number": person.national_id.lower()})
     assert _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]["status"] == "accepted"
 
 
@@ -118,8 +124,8 @@ def _set_last_serial(registry, value: int) -> None:
 def test_the_last_serial_of_the_year_then_serials_exhausted(registry, client):
     first, second = students(registry.db)[:2]
     _set_last_serial(registry, 99_998)  # the county has used all serials but one this year
-    records = [make_record(first, PHOTO), make_record(second, PHOTO)]
-    last, exhausted = _results(push(client, STATION, make_batch(STATION, records), [PHOTO]))
+    records = [make_record(first, _photo(1)), make_record(second, _photo(2))]
+    last, exhausted = _results(push(client, STATION, make_batch(STATION, records), [_photo(1), _photo(2)]))
     assert last["status"] == "accepted" and regno.parse(last["reg_no"]).serial == 99_999
     assert (exhausted["status"], exhausted["code"], exhausted["final"]) == ("rejected", "SERIALS_EXHAUSTED", True)
     assert exhausted["reg_no"] is None and exhausted["detail"] == "the county has used all 99,999 serials of the year"
@@ -150,8 +156,8 @@ def test_ledger_pages_end_when_the_newest_ledger_rows_are_gone(registry, client)
 
     from sync.registry.db import RecordRow
 
-    records = [make_record(s, PHOTO) for s in students(registry.db)[:4]]
-    _results(push(client, STATION, make_batch(STATION, records), [PHOTO]))
+    records = [make_record(s, _photo(i)) for i, s in enumerate(students(registry.db)[:4])]
+    _results(push(client, STATION, make_batch(STATION, records), [_photo(i) for i in range(4)]))
     with registry.db.write() as session:
         gone = [r["record_id"] for r in records[2:]]
         session.execute(delete(RecordRow).where(RecordRow.record_id.in_(gone)))
@@ -184,16 +190,16 @@ def test_what_a_conflict_and_a_retry_carry(registry, client, client_for):
         "PAYLOAD_MISMATCH", True, accepted["payload_sha256"],
     )  # fmt: skip
     assert mismatch["detail"] == "this record id was received with other content"
-    missing = _results(push(client, STATION, make_batch(STATION, [make_record(second, fake_jpeg(2000, 3))]), []))[0]
+    missing = _results(push(client, STATION, make_batch(STATION, [make_record(second, _photo(9))]), []))[0]
     assert (missing["status"], missing["code"], missing["retry_after_s"]) == ("retry", "BLOB_MISSING", 0)
     assert missing["detail"] == "the photo is not on the registry; send its part"
 
 
 def test_record_status_and_ledger_digest_are_per_station(registry, client, client_for):
     people = students(registry.db)[:2]
-    good = make_record(people[0], PHOTO)
-    bad = make_record(people[1], PHOTO, chip_overrides={"sex": "1" if people[1].sex == "2" else "2"})
-    _results(push(client, STATION, make_batch(STATION, [good, bad]), [PHOTO]))
+    good = make_record(people[0], _photo(1))
+    bad = make_record(people[1], _photo(2), chip_overrides={"sex": "1" if people[1].sex == "2" else "2"})
+    _results(push(client, STATION, make_batch(STATION, [good, bad]), [_photo(1), _photo(2)]))
     ids = [good["record_id"], bad["record_id"]]
     mine = client.post(f"/v1/stations/{STATION}/records/status", json={"record_ids": ids}).json()["results"]
     assert [(s["status"], s.get("code")) for s in mine] == [("accepted", None), ("rejected", "ID_MISMATCH")]
@@ -204,8 +210,8 @@ def test_record_status_and_ledger_digest_are_per_station(registry, client, clien
     fresh = other.get(f"/v1/stations/{STATION_2}/ledger/digest").json()
     assert (fresh["head_seq"], fresh["count"]) == (0, 0)  # a station that has sent nothing yet
     third = students(registry.db)[2]
-    third_record = make_record(third, PHOTO)
-    _results(push(other, STATION_2, make_batch(STATION_2, [third_record]), []))
+    third_record = make_record(third, _photo(3))
+    _results(push(other, STATION_2, make_batch(STATION_2, [third_record]), [_photo(3)]))
     assert other.get(f"/v1/stations/{STATION_2}/ledger/digest").json()["count"] == 1  # its own record only
     assert list(_ledger(other, STATION_2)) == [third_record["record_id"]]
     page = client.get(f"/v1/stations/{STATION}/ledger", params={"limit": 1}).json()
@@ -232,7 +238,7 @@ def test_a_photo_must_match_its_declared_size_and_hash(registry, client):
     record["payload_sha256"] = payload_sha256(record)
     wrong_size = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
     assert (wrong_size["status"], wrong_size["code"]) == ("retry", "BLOB_MISSING")
-    fresh = fake_jpeg(20_000, seed=12)  # a photo the registry has never stored
+    fresh = _photo(12)  # a photo the registry has never stored
     batch = make_batch(STATION, [make_record(person, fresh)])
     files = multipart_files(batch, [fresh])
     files[1] = (files[1][0], (files[1][1][0], fresh[:-1] + b"\x00", "image/jpeg"))  # bytes that are not its name
@@ -249,14 +255,15 @@ def test_a_transaction_rolled_back_after_taking_a_serial_leaves_no_gap(make_regi
     from sync.registry.faults import Faults
     from tests.registry.conftest import AsStation
 
-    registry = make_registry(faults=Faults(abort_after_allocation=1.0))  # every allocation rolls back
+    faults = Faults(abort_after_allocation=1.0)  # every allocation rolls back
+    registry = make_registry()
     person = students(registry.db)[0]
     record = make_record(person, PHOTO)
-    with TestClient(AsStation(create_app(registry), cert_pem(STATION))) as client:
+    with TestClient(AsStation(create_app(registry, faults=faults), cert_pem(STATION))) as client:
         busy = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
         assert (busy["status"], busy["code"], busy["detail"], busy["retry_after_s"]) == ("retry", "BUSY", "try again", 0)
-        assert registry.faults.fired("abort_after_allocation") == 1 and _ledger(client) == {}
-        registry.faults.abort_after_allocation = 0.0
+        assert faults.fired("abort_after_allocation") == 1 and _ledger(client) == {}
+        faults.abort_after_allocation = 0.0
         done = _results(push(client, STATION, make_batch(STATION, [record]), []))[0]
     assert regno.parse(done["reg_no"]).serial == 1  # the rolled-back serial was not lost
 

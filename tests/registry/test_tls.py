@@ -26,8 +26,8 @@ from tests.registry.helpers import (
     STATION,
     make_batch,
     make_record,
-    photo_jpeg,
     multipart_files,
+    photo_jpeg,
     push,
     students,
 )
@@ -141,7 +141,8 @@ def test_same_key_in_flight_is_409_then_completes(served, tls_dir):
 def test_an_expired_batch_lease_is_reclaimed_by_the_retry(served, tls_dir):
     """An attempt that holds the key past its lease (a stuck or dead worker) no longer blocks it: the
     retry reclaims the key and runs; the late first attempt finds the stored outcomes."""
-    server = served(Faults(hold_batch_s=30), batch_lease_s=0.0)  # every lease has already expired
+    faults = Faults(hold_batch_s=30)
+    server = served(faults, batch_lease_s=0.0)  # every lease has already expired
     registry = server.server.config.app.state.registry
     paths = TlsPaths(tls_dir)
     batch = make_batch(STATION, [make_record(students(registry.db)[0], PHOTO)])
@@ -155,18 +156,18 @@ def test_an_expired_batch_lease_is_reclaimed_by_the_retry(served, tls_dir):
     thread.start()
     try:
         for _ in range(1000):  # until the first attempt holds the claimed key
-            if registry.faults.fired("hold_batch_s") == 1:
+            if faults.fired("hold_batch_s") == 1:
                 break
             time.sleep(0.01)
-        assert registry.faults.fired("hold_batch_s") == 1
-        registry.faults.hold_batch_s = 0  # the retry itself is not held
+        assert faults.fired("hold_batch_s") == 1
+        faults.hold_batch_s = 0  # the retry itself is not held
         with _client(server.url, paths, paths, STATION) as client:
             retry = push(client, STATION, batch, [PHOTO])
         assert retry.status_code == 200, retry.text  # reclaimed, not 409 BATCH_IN_FLIGHT
         accepted = retry.json()["results"][0]
         assert accepted["status"] == "accepted"
     finally:
-        registry.faults.release()
+        faults.release()
         thread.join(30)
     stale = late["response"].json()["results"][0]
     assert stale["status"] == "duplicate" and stale["reg_no"] == accepted["reg_no"]  # one registration
