@@ -5,14 +5,12 @@ changed behind its back, as a restore or an administrator would."""
 
 from __future__ import annotations
 
-import base64
-
 import sqlalchemy as sa
 
 from sync.client import batch as batch_body
 from sync.client.ports import OpenBatch, Outgoing
 from sync.client.report import SyncReport
-from sync.protocol.canonical import payload_sha256, sha256_hex, uuid7
+from sync.protocol.canonical import uuid7
 from sync.protocol.wire import BatchResponse
 from sync.registry.db import RecordRow, RegCounter, Station, Student
 from tests.sync.harness import COUNTY, SEASON, STATION, capture, check_oracle, drain, engine_for
@@ -101,30 +99,13 @@ def test_an_outcome_that_differs_at_the_registry_is_reported_and_never_confirmed
 
 
 def _post_foreign_record(engine, registry) -> str:
-    """A record this station's certificate sent but its database never held (a lost local database)."""
+    """A record this station's certificate sent but its database never held (a lost local database),
+    with real evidence (the card the student carries, a real photo), built as the registry tests do."""
+    from tests.registry.helpers import make_record, photo_jpeg
+
     student = registry.approved()[-1]
-    photo = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
-    wire = {
-        "record_id": uuid7(),
-        "student_id": student.student_id,
-        "county": COUNTY,
-        "captured_at": "2026-10-15T09:30:00+08:00",
-        "operator_id": "op-01",
-        "photo": {"sha256": sha256_hex(photo), "bytes": len(photo), "content_type": "image/jpeg", "w": 480, "h": 640},
-        "chip": {
-            "text_b64": base64.b64encode(bytes(256)).decode(),
-            "photo_b64": base64.b64encode(bytes(1024)).decode(),
-            "parsed": {
-                "national_id": student.national_id,
-                "name": student.name,
-                "sex": student.sex,
-                "nation": student.nation,
-                "birth_date": student.birth_date,
-            },
-        },
-        "meta": {"station_id": STATION},
-    }
-    wire["payload_sha256"] = payload_sha256(wire)
+    photo = photo_jpeg(77)
+    wire = make_record(student, photo)
     batch = OpenBatch(uuid7(), (wire["record_id"],), len(photo), "2026-10-15T01:30:00+00:00")
     body = batch_body.build(batch, STATION, SEASON, [Outgoing(wire["record_id"], wire, photo)])
     session = engine.session_factory()
@@ -135,7 +116,7 @@ def _post_foreign_record(engine, registry) -> str:
         )
     finally:
         session.close()
-    assert answer.results[0].status == "accepted"
+    assert answer.results[0].status == "accepted", answer.results[0]
     return wire["record_id"]
 
 
