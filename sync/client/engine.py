@@ -258,7 +258,7 @@ class SyncEngine:
             report.pages += 1
             report.queue_upserted += upserted
             report.queue_revoked += revoked
-            if not page.has_more:
+            if not page.has_more or not page.items:  # an empty page cannot advance: never page forever
                 return page.head_seq
 
     # ------------------------------------------------------------------ push (§7, §8)
@@ -386,7 +386,7 @@ class SyncEngine:
             )
             server.update({item.record_id: (item.status, item.reg_no) for item in page.items})
             cursor = page.next_cursor
-            if not page.has_more:
+            if not page.has_more or not page.items:  # an empty page cannot advance: never page forever
                 break
         known = {s.record_id for s in local_states}
         confirm = [s.record_id for s in final if server.get(s.record_id) == (s.state, s.reg_no)]

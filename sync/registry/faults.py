@@ -26,6 +26,7 @@ import asyncio
 import json
 import random
 import threading
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,12 @@ class Faults(NoFaults):
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _released: threading.Event = field(default_factory=threading.Event, repr=False)
     _rng: random.Random | None = field(default=None, repr=False)
+    _fired: Counter = field(default_factory=Counter, repr=False)
+
+    def fired(self, name: str) -> int:
+        """How many times hook ``name`` fired (a test asserts that its fault actually happened)."""
+        with self._lock:
+            return self._fired[name]
 
     @classmethod
     def from_config(cls, config: str | dict[str, Any] | None) -> Faults:
@@ -127,6 +134,7 @@ class Faults(NoFaults):
                 return False
             if left > 0:
                 setattr(self, name, left - 1)
+            self._fired[name] += 1
             return True
 
     def release(self) -> None:
@@ -142,6 +150,7 @@ class Faults(NoFaults):
                 return
             if self.retry_after_count > 0:
                 self.retry_after_count -= 1
+            self._fired["retry_after_s"] += 1
         raise ApiError(
             self.retry_after_status,
             "RETRY_LATER",
@@ -151,6 +160,8 @@ class Faults(NoFaults):
 
     def after_claim(self) -> None:
         if self.hold_batch_s > 0:
+            with self._lock:
+                self._fired["hold_batch_s"] += 1
             self._released.wait(self.hold_batch_s)
 
     def after_serial_allocated(self) -> None:
@@ -160,6 +171,7 @@ class Faults(NoFaults):
             if self._rng is None:
                 self._rng = random.Random(self.seed)
             fire = self._rng.random() < self.abort_after_allocation
+            self._fired["abort_after_allocation"] += fire
         if fire:
             raise InjectedFault("abort after allocation")
 

@@ -77,7 +77,9 @@ def ledger_page(registry: Registry, station_id: str, raw_cursor: str | None, lim
         )
         for row in rows
     ]
-    last = items[-1].seq if items else after
+    # A short page reached the head: rows missing at the end of the ledger (deleted by hand, a partial
+    # restore) must not leave has_more true with nothing left to send.
+    last = items[-1].seq if len(items) == limit else head
     return LedgerPage(
         items=items,
         next_cursor=cursors.encode(epoch, registry.season, station_id, last),

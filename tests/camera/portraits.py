@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from skimage import data
 
-from station.camera.simulated import compose, plain_backdrop
+from station.camera.simulated import Cutout, astronaut_cutout, compose, plain_backdrop
 
 WHITE = (255, 255, 255)
 LIGHT_BLUE = (100, 197, 255)
@@ -80,6 +80,104 @@ def negative(kind: str) -> np.ndarray:
         return compose(_gradient(SIZE), scale=3.0, gain=GAIN)
     if kind == "patterned_background":
         return compose(_stripes(SIZE), scale=3.0, gain=GAIN)
+    raise ValueError(kind)
+
+
+def _warped_cutout(shift_x) -> Cutout:  # type: ignore[no-untyped-def]
+    """The real portrait with its pixels moved sideways by ``shift_x(xs, ys)`` (cutout pixels)."""
+    cut = astronaut_cutout()
+    height, width = cut.alpha.shape
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    map_x = (xs + shift_x(xs, ys)).astype(np.float32)
+    image = cv2.remap(cut.image, map_x, ys, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    alpha = cv2.remap(cut.alpha, map_x, ys, cv2.INTER_LINEAR, borderValue=0)
+    return Cutout(image, alpha, cut.eyes)
+
+
+def _eyes_closer(pixels: float) -> Cutout:
+    """Eyes drawn towards each other by up to ``pixels`` (cutout scale) while the outline of the head
+    stays: the eye distance shrinks against the face width, as in a face with close-set eyes."""
+    (lx, ly), (rx, ry) = astronaut_cutout().eyes
+    mid_x, mid_y = (lx + rx) / 2, (ly + ry) / 2
+
+    def shift(xs, ys):  # type: ignore[no-untyped-def]
+        u = np.clip((xs - mid_x) / 50.0, -1, 1)
+        v = np.clip((ys - mid_y) / 22.0, -1, 1)
+        return pixels * np.sin(np.pi * u) * 0.5 * (1 + np.cos(np.pi * v))
+
+    return _warped_cutout(shift)
+
+
+def _flat_light(contrast: float) -> Cutout:
+    """The subject's tones pulled towards their mean (flat, foggy light): little tonal range."""
+    cut = astronaut_cutout()
+    mean = cut.image.reshape(-1, 3).mean(axis=0)
+    flat = np.clip(mean + (cut.image.astype(np.float32) - mean) * contrast, 0, 255).astype(np.uint8)
+    return Cutout(flat, cut.alpha, cut.eyes)
+
+
+def _cheek_shadow() -> np.ndarray:
+    """Per-pixel light: a hard shadow (5 % light) over the lower cheek and jaw on the image right."""
+    width, height = SIZE
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    return np.where((xs >= 1010) & (ys >= 400), 0.05, GAIN).astype(np.float32)[:, :, None]
+
+
+@cache
+def _highlight() -> np.ndarray:
+    """The largest blown-out, colourless highlight in scikit-image's astronaut photograph (real glare)."""
+    source = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    hsv = cv2.cvtColor(source, cv2.COLOR_BGR2HSV)
+    mask = ((hsv[..., 2] >= 252) & (hsv[..., 1] <= 30)).astype(np.uint8)
+    _count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    x, y, w, h, _area = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
+    return source[y : y + h, x : x + w]
+
+
+def _glare(side: int, outward: float) -> np.ndarray:
+    """Lens reflections: the real highlight laid over each eye, ``outward`` IEDs towards the temples."""
+    from station.camera.faces import create_detector
+
+    image = positive().copy()
+    face = create_detector().detect(image)[0]
+    patch = cv2.resize(_highlight(), (side, side * 2 // 3), interpolation=cv2.INTER_AREA)
+    for sign, (x, y) in zip((-1, 1), face.eyes, strict=True):
+        x0, y0 = int(x + sign * outward * face.ied - side // 2), int(y - side // 3)
+        image[y0 : y0 + patch.shape[0], x0 : x0 + patch.shape[1]] = patch
+    return image
+
+
+# Checks that other negatives never fail: each of these makes exactly one of them warn or fail.
+# negative -> (check, status it must report)
+SINGLE_CHECK = {
+    "eyes_close_set": ("output_ied", "warn"),
+    "eyes_too_close_set": ("output_ied", "fail"),
+    "flat_light": ("dynamic_range", "fail"),
+    "cheek_shadow": ("shadows", "fail"),
+    "glasses_glint": ("glasses_glare", "warn"),
+    "glasses_glare": ("glasses_glare", "fail"),
+    "dark_clothes_on_dark_backdrop": ("clothing_contrast", "fail"),
+}
+# The astronaut's clothing in the crop's lower centre is near black: a backdrop of the same colour.
+DARK_BACKDROP = (8, 5, 3)
+
+
+@cache
+def single_check_negative(kind: str) -> np.ndarray:
+    if kind == "eyes_close_set":
+        return compose(plain_backdrop(SIZE, WHITE), _eyes_closer(8.0), scale=3.0, gain=GAIN)
+    if kind == "eyes_too_close_set":
+        return compose(plain_backdrop(SIZE, WHITE), _eyes_closer(12.0), scale=3.0, gain=GAIN)
+    if kind == "flat_light":
+        return compose(plain_backdrop(SIZE, WHITE), _flat_light(0.35), scale=3.0, gain=GAIN)
+    if kind == "cheek_shadow":
+        return compose(plain_backdrop(SIZE, WHITE), scale=3.0, gain=_cheek_shadow())
+    if kind == "glasses_glint":
+        return _glare(26, 0.27)
+    if kind == "glasses_glare":
+        return _glare(44, 0.22)
+    if kind == "dark_clothes_on_dark_backdrop":
+        return compose(plain_backdrop(SIZE, DARK_BACKDROP), scale=3.0, gain=GAIN)
     raise ValueError(kind)
 
 

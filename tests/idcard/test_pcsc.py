@@ -26,6 +26,7 @@ from sync.protocol.resources import resource_path
 from tests.idcard import cards
 from tests.idcard.conftest import VPCD_PORT, VPCD_READER
 from tests.idcard.vcard import ATR_TYPE_B, VirtualIdCard
+from tests.support.system import require
 
 pytestmark = pytest.mark.pcsc
 
@@ -127,10 +128,8 @@ def test_card_removed_mid_read(vcard):
 def test_card_that_stops_answering(vcard):
     card = vcard(silent_at_page=2)
     reader = PcscReader(VPCD_READER)
-    started = time.monotonic()
-    with pytest.raises(ReaderTimeoutError):
+    with pytest.raises(ReaderTimeoutError):  # how long it takes: tests/bench/bench_timeouts.py
         reader.read_card(timeout=1.0)
-    assert time.monotonic() - started < 1.6
     card.remove()
     reader.close()
     vcard()
@@ -182,8 +181,7 @@ def test_event_stream_over_pcsc(vcard):
 
 
 def test_watchdog_when_pcscd_goes_away(pcscd, vcard):
-    if not pcscd.owned:
-        pytest.skip("pcscd was started outside the tests; only a daemon the tests own is stopped")
+    require(pcscd.owned, "a pcscd the tests started themselves (one started outside them is never stopped)")
     seen: queue.Queue = queue.Queue()
     monitor = PcscMonitor(seen.put, poll=0.1, retry=0.2).start()
     stream = CardEventStream(lambda: PcscReader(VPCD_READER), poll=0.1, reconnect=0.2).start()

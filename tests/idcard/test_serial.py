@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from station.idcard.discovery import DiscoveryOptions, list_readers, open_reader
@@ -87,12 +85,14 @@ def test_persistent_corruption_is_a_typed_error(sam_line):
     assert caught.value.message.zh
 
 
-def test_silent_reader_times_out_on_time(sam_line):
+def test_silent_reader_times_out_then_reads_once_it_answers(sam_line):
+    # How long the timeout takes against the requested one: tests/bench/bench_timeouts.py.
     sam_line.silent = True
-    started = time.monotonic()
-    with _reader(sam_line) as reader, pytest.raises(ReaderTimeoutError):
-        reader.read_card(timeout=0.6)
-    assert time.monotonic() - started < 1.5
+    with _reader(sam_line) as reader:
+        with pytest.raises(ReaderTimeoutError):
+            reader.read_card(timeout=0.6)
+        sam_line.silent = False
+        assert reader.read_card(timeout=3).id_number == cards.resident().id_number
 
 
 def test_sam_refusal_and_card_pulled_mid_read(sam_line):
@@ -112,10 +112,8 @@ def test_unplugged_cable(sam_line):
     reader = _reader(sam_line)
     reader.open()
     sam_line.unplug()
-    started = time.monotonic()
     with pytest.raises((ReaderGoneError, ReaderTimeoutError)):
         reader.read_card(timeout=1)
-    assert time.monotonic() - started < 2
     reader.close()
 
 

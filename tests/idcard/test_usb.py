@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -53,10 +52,8 @@ def test_unplugged_and_silent_device():
     reader = UsbReader(model_for(0x0400, 0xC35A), backend=backend, options=FAST)
     reader.open()
     backend.silent = True
-    started = time.monotonic()
-    with pytest.raises(ReaderTimeoutError):
+    with pytest.raises(ReaderTimeoutError):  # how long it takes: tests/bench/bench_timeouts.py
         reader.read_card(timeout=0.5)
-    assert time.monotonic() - started < 1.5
     backend.silent, backend.plugged = False, False
     with pytest.raises(ReaderGoneError):
         reader.read_card(timeout=1)

@@ -23,7 +23,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_commands_set_up_a_working_registry(db_url, tmp_path, capsys):
+def test_commands_set_up_a_working_registry(db_url, tmp_path, capsys, monkeypatch):
+    # A server database keeps its photos in ./registry-blobs: here, inside the test's own folder.
+    monkeypatch.chdir(tmp_path)
     tls = tmp_path / "tls"
     station = "ST-150102-09"
     assert main(["init", "--db", db_url, "--year", str(SEASON)]) == 0

@@ -97,6 +97,7 @@ def test_concurrent_batches_with_rollbacks_give_unique_gapless_serials(make_regi
             results.update(outcome)
 
     assert RETRIES and set(RETRIES) == {"BUSY"}  # rollbacks after allocation did happen
+    assert FAULTS.fired("abort_after_allocation") >= 1
     RETRIES.clear()
     accepted = [r for r in results.values() if r["status"] == "accepted"]
     serials = sorted(regno.parse(r["reg_no"]).serial for r in accepted)

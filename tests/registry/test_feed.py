@@ -83,6 +83,43 @@ def test_cursor_errors_and_other_county(registry, client):
     assert len(_pull_all(client)[0]) == 40
 
 
+def _when_thread_waits_for_the_writer(registry, thread_name: str, issued: threading.Event):
+    """Set ``issued`` when thread ``thread_name`` sends the statement that waits for another writer:
+    SQLite's BEGIN IMMEDIATE (one writer at a time), PostgreSQL's UPDATE of the county's feed counter
+    (a row lock). Returns the function that removes the hook."""
+    from sqlalchemy import event
+
+    def before(conn, cursor, statement, *_args) -> None:
+        if threading.current_thread().name != thread_name:
+            return
+        if statement.startswith("BEGIN IMMEDIATE") or ("UPDATE" in statement and "feed_counter" in statement):
+            issued.set()
+
+    event.listen(registry.db.writer, "before_cursor_execute", before)
+    return lambda: event.remove(registry.db.writer, "before_cursor_execute", before)
+
+
+def _waits_or_ended(registry, thread: threading.Thread, timeout: float = 10.0) -> bool:
+    """PostgreSQL: poll until a backend waits on a lock, or T2 ended (a product that let it through).
+    SQLite: T2 sent BEGIN IMMEDIATE while T1 holds the write lock; the driver cannot show the wait."""
+    if registry.db.is_sqlite:
+        return True
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            return True
+        with registry.db.reader.connect() as conn:
+            waiting = conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            ).scalar()
+        if waiting:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def test_p3_out_of_order_commits_skip_nothing(registry, client):
     """T1 takes seq k and holds; T2 wants k+1; a pull in between sees neither; then both, in order."""
     _, cursor, head = _pull_all(client)
@@ -98,17 +135,20 @@ def test_p3_out_of_order_commits_skip_nothing(registry, client):
             release_t1.wait(20)
 
     def t2():
-        t2_started.set()
         with registry.db.write() as session:
             seqs["t2"] = feed.change_student(session, second, "approved").seq
 
     one = threading.Thread(target=t1)
     one.start()
     assert t1_has_seq.wait(10)
-    two = threading.Thread(target=t2)
+    two = threading.Thread(target=t2, name="feed-t2")
+    waiting = _when_thread_waits_for_the_writer(registry, two.name, t2_started)
     two.start()
-    assert t2_started.wait(10)
-    time.sleep(0.3)  # T2 is now waiting for the county's feed counter
+    try:
+        assert t2_started.wait(10)  # T2 issued the statement that waits behind T1
+        assert _waits_or_ended(registry, two), "T2 neither waits for T1 nor ended"
+    finally:
+        waiting()
     try:
         during = _pull(client, cursor)
         assert during.items == [] and during.head_seq == head

@@ -225,6 +225,7 @@ def test_fault_hooks_fail_before_and_after_commit(make_registry, cert_pem):
         assert after.status_code == 500
         final = _results(push(client, STATION, batch, [PHOTO]))[0]
         assert final["status"] == "duplicate" and regno.parse(final["reg_no"]).serial == 1
+    assert [faults.fired(h) for h in ("retry_after_s", "fail_before_commit", "fail_after_commit")] == [1, 1, 1]
 
 
 def test_ledger_and_digest_reconcile(registry, client):

@@ -5,6 +5,7 @@ the protocol headers, and the fault hooks that need a real connection (409 in fl
 from __future__ import annotations
 
 import datetime as dt
+import json
 import ssl
 import threading
 import time
@@ -25,6 +26,7 @@ from tests.registry.helpers import (
     STATION,
     make_batch,
     make_record,
+    multipart_files,
     photo_jpeg,
     push,
     students,
@@ -42,8 +44,8 @@ def _client(url: str, ca: TlsPaths, cert_dir: TlsPaths | None, station_id: str |
 
 @pytest.fixture
 def served(make_registry, tls_dir):
-    def start(faults: Faults | None = None) -> RegistryServer:
-        registry = make_registry()
+    def start(faults: Faults | None = None, **settings) -> RegistryServer:
+        registry = make_registry(**settings)
         server = RegistryServer(create_app(registry, faults=faults or Faults()), tls_dir).start()
         started.append(server)
         return server
@@ -136,6 +138,42 @@ def test_same_key_in_flight_is_409_then_completes(served, tls_dir):
         assert push(client, STATION, batch, [PHOTO]).json()["results"][0]["status"] == "duplicate"
 
 
+def test_an_expired_batch_lease_is_reclaimed_by_the_retry(served, tls_dir):
+    """An attempt that holds the key past its lease (a stuck or dead worker) no longer blocks it: the
+    retry reclaims the key and runs; the late first attempt finds the stored outcomes."""
+    faults = Faults(hold_batch_s=30)
+    server = served(faults, batch_lease_s=0.0)  # every lease has already expired
+    registry = server.server.config.app.state.registry
+    paths = TlsPaths(tls_dir)
+    batch = make_batch(STATION, [make_record(students(registry.db)[0], PHOTO)])
+    late = {}
+
+    def first():
+        with _client(server.url, paths, paths, STATION) as stuck:
+            late["response"] = push(stuck, STATION, batch, [PHOTO])
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        for _ in range(1000):  # until the first attempt holds the claimed key
+            if faults.fired("hold_batch_s") == 1:
+                break
+            time.sleep(0.01)
+        assert faults.fired("hold_batch_s") == 1
+        faults.hold_batch_s = 0  # the retry itself is not held
+        with _client(server.url, paths, paths, STATION) as client:
+            retry = push(client, STATION, batch, [PHOTO])
+        assert retry.status_code == 200, retry.text  # reclaimed, not 409 BATCH_IN_FLIGHT
+        accepted = retry.json()["results"][0]
+        assert accepted["status"] == "accepted"
+    finally:
+        faults.release()
+        thread.join(30)
+    stale = late["response"].json()["results"][0]
+    assert stale["status"] == "duplicate" and stale["reg_no"] == accepted["reg_no"]  # one registration
+    assert regno.parse(accepted["reg_no"]).serial == 1
+
+
 def test_response_lost_after_commit_then_retry_is_duplicate(served, tls_dir):
     server = served(Faults(drop_after_commit=1))
     registry = server.server.config.app.state.registry
@@ -154,8 +192,19 @@ def test_slow_response_trickles_the_whole_body(served, tls_dir):
     paths = TlsPaths(tls_dir)
     batch = make_batch(STATION, [make_record(students(registry.db)[0], PHOTO)])
     with _client(server.url, paths, paths, STATION) as client:
-        started = time.monotonic()
-        response = push(client, STATION, batch, [PHOTO])
-        elapsed = time.monotonic() - started
-    assert response.json()["results"][0]["status"] == "accepted"
-    assert elapsed >= len(response.content) / 4000 * 0.8
+        request = client.build_request(
+            "POST",
+            f"/v1/stations/{STATION}/batches",
+            files=multipart_files(batch, [PHOTO]),
+            headers={"Idempotency-Key": batch["batch_id"]},
+        )
+        response = client.send(request, stream=True)
+        try:
+            reads = list(response.iter_raw())
+        finally:
+            response.close()
+    body = b"".join(reads)
+    assert json.loads(body)["results"][0]["status"] == "accepted"  # the whole body, intact
+    assert len(body) == int(response.headers["Content-Length"])
+    # It trickled: the body came in many small pieces (one byte per TLS record), not in one read.
+    assert len(reads) > len(body) // 4, (len(reads), len(body))

@@ -113,3 +113,21 @@ def capture_for(
         **({"captured_at": captured_at} if captured_at else {}),
     )
     return RecordRow.from_capture(capture)
+
+
+def table_rows(database: StationDatabase) -> dict[str, int]:
+    """Rows in the tables themselves: records, outbox and the "capture" audit entries, counted apart
+    (``records.list()`` joins the outbox, so a record without its outbox row would be invisible to it)."""
+    import sqlalchemy as sa
+
+    with database.read() as conn:
+        return {
+            "records": conn.execute(sa.text("SELECT count(*) FROM records")).scalar_one(),
+            "outbox": conn.execute(sa.text("SELECT count(*) FROM outbox")).scalar_one(),
+            "capture_audit": conn.execute(
+                sa.text("SELECT count(*) FROM audit_log WHERE action = 'capture'")
+            ).scalar_one(),
+        }
+
+
+NOTHING_SAVED = {"records": 0, "outbox": 0, "capture_audit": 0}

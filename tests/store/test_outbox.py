@@ -126,3 +126,21 @@ def test_ledger_confirmation_and_reopen(outbox, saved):
     assert outbox.reopen([record_id]) == 1  # the registry lost it: send again, same record id
     entry = outbox.get(record_id)
     assert entry.state == "pending" and entry.reg_no is None and entry.ledger_confirmed_at is None
+
+
+@pytest.mark.parametrize("status", ["accepted", "duplicate"])
+def test_accepted_or_duplicate_without_a_number_never_finalises(outbox, saved, status):
+    batch = outbox.form_batch(max_bytes=1)
+    record = saved[0]
+    outcome = outbox.apply_results(
+        batch.batch_id,
+        [ItemResult(record.record_id, status, payload_sha256=record.payload_sha256, photo_sha256=record.photo_sha256)],
+    )
+    assert (outcome.accepted, outcome.retried) == (0, 1)
+    entry = outbox.get(record.record_id)
+    assert entry.state == "pending" and entry.reg_no is None and entry.acked_at is None
+    assert entry.last_error == status  # back in the queue, it goes again
+    assert outbox.digest() == (0, xor_hex([]))  # nothing final for the ledger comparison either
+    with_number = outbox.form_batch(max_bytes=1, now=clock.utc_now() + timedelta(seconds=61))
+    outbox.apply_results(with_number.batch_id, [ItemResult(record.record_id, status, reg_no="26010200001")])
+    assert outbox.get(record.record_id).state == "accepted"

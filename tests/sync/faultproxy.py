@@ -5,7 +5,8 @@ end to end). A ``Plan`` says what happens on a connection: cut the upload or the
 (abort, RST-like), delay each chunk, throttle to a byte rate, blackhole (accept, never forward),
 refuse (close at once), close the connection once it has been idle for a while. ``arm(plan, times)``
 applies a plan to the next connections; ``default`` applies to the others. Byte counters give the
-wire-level figures (``bytes_up``, ``bytes_down``, ``connections``).
+wire-level figures (``bytes_up``, ``bytes_down``, ``connections``); per-fault counters (``cuts``,
+``idle_closed``, ``blackholed``, ``refused``, ``killed``) let a test assert that its fault fired.
 """
 
 from __future__ import annotations
@@ -41,10 +42,15 @@ class FaultProxy:
         self.bytes_up = 0
         self.bytes_down = 0
         self.connections = 0
-        self.cuts = 0
+        self.cuts = 0  # connections cut by ``up_cut_after`` / ``down_cut_after``
+        self.idle_closed = 0  # connections closed by ``close_idle_s``
+        self.blackholed = 0  # connections swallowed by ``blackhole``
+        self.refused = 0  # connections refused by ``refuse``
+        self.killed = 0  # connections aborted by ``kill_connections``
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._clients: set[asyncio.StreamWriter] = set()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.port = 0
@@ -78,7 +84,12 @@ class FaultProxy:
 
     def kill_connections(self) -> None:
         """Abort every open connection now (a link drop)."""
-        self._loop.call_soon_threadsafe(self._abort_all)
+        self._loop.call_soon_threadsafe(self._kill_all)
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections the proxy holds open now."""
+        return len(self._clients)
 
     # ------------------------------------------------------------------ loop
 
@@ -108,6 +119,10 @@ class FaultProxy:
         for writer in list(self._writers):
             writer.transport.abort()
 
+    def _kill_all(self) -> None:
+        self.killed += len(self._clients)
+        self._abort_all()
+
     def _plan(self) -> Plan:
         with self._lock:
             return self._armed.popleft() if self._armed else self.default
@@ -116,11 +131,14 @@ class FaultProxy:
         plan = self._plan()
         self.connections += 1
         self._writers.add(writer)
+        self._clients.add(writer)
         try:
             if plan.refuse:
+                self.refused += 1
                 writer.transport.abort()
                 return
             if plan.blackhole:
+                self.blackholed += 1
                 while await reader.read(CHUNK):
                     pass
                 return
@@ -148,6 +166,7 @@ class FaultProxy:
             self._writers.discard(up_writer)
         finally:
             self._writers.discard(writer)
+            self._clients.discard(writer)
 
     async def _pipe(self, src, dst, plan: Plan, direction: str, activity, other) -> None:  # type: ignore[no-untyped-def]
         cut = plan.up_cut_after if direction == "up" else plan.down_cut_after
@@ -191,6 +210,7 @@ class FaultProxy:
         while True:
             await asyncio.sleep(idle_s / 4)
             if loop.time() - activity[0] > idle_s:
+                self.idle_closed += 1
                 writer.close()
                 up_writer.close()
                 return

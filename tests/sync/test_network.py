@@ -37,6 +37,16 @@ def _loaded(app, registry, count: int = 3):
     return engine, ids
 
 
+def _until(predicate, timeout: float = 10.0) -> bool:
+    """Poll ``predicate`` until it holds (state, never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
 def _unchanged(app, count: int) -> None:
     counts = app.database.outbox.counts()
     assert counts["pending"] + counts["inflight"] == count and counts["accepted"] == 0
@@ -48,6 +58,7 @@ def test_n1_registry_down(app, registry, proxy, how):
     if how == "proxy_refuses":
         proxy.set_default(Plan(refuse=True))
         report = engine.run_once()
+        assert proxy.refused >= FAST.offline_after - 1  # the fault fired on every attempt
     else:
         app.config = replace(app.config, registry_url="https://127.0.0.1:9")
         report = engine_for(app).run_once()
@@ -75,7 +86,7 @@ def test_n3_blackhole_attempt_deadline(app, registry, proxy):
     proxy.set_default(Plan(blackhole=True))
     quick = replace(FAST_TIMEOUTS, connect_s=0.3, read_s=0.3, deadline_base_s=0.6)
     report = engine_for(app, timeouts=quick).run_once()
-    assert report.offline
+    assert report.offline and proxy.blackholed >= 1
     assert set(report.retries_by_cause) <= {"TIMEOUT", "DEADLINE", "TLS_HANDSHAKE", "CONNECT_TIMEOUT"}
     _unchanged(app, 3)
     proxy.set_default(Plan())
@@ -89,6 +100,7 @@ def test_n4_upload_cut_at_byte(app, registry, proxy, cut):
     proxy.arm(Plan(up_cut_after=cut), times=2)
     tally = Tally()
     drain(engine, tally)
+    assert proxy.cuts == 2  # both armed cuts happened
     check_oracle(app, registry, tally)
 
 
@@ -101,15 +113,20 @@ def test_n5_response_lost_after_commit_hook(app, registry):
         capture(app, student.national_id)
     registry.faults.drop_after_commit = 1
     drain(engine, tally)
+    assert registry.faults.fired("drop_after_commit") == 2
     check_oracle(app, registry, tally, lost_responses=2)
 
 
-@pytest.mark.parametrize("cut", [0, 3000, 6000, 9000])
+# A session pushing four records receives about 6 KB (handshake, ping, four answers, ledger): every cut
+# point lies inside it. (A cut right after the handshake, ~1500 bytes, is misread as a revoked certificate
+# and halts the engine: reported to the lead, not covered here until that is settled.)
+@pytest.mark.parametrize("cut", [0, 3000, 4500, 6000])
 def test_n5_n6_response_cut_or_truncated(app, registry, proxy, cut):
     engine, _ = _loaded(app, registry, 4)
     proxy.arm(Plan(down_cut_after=cut), times=3)
     tally = Tally()
     drain(engine, tally)
+    assert proxy.cuts >= 1  # the armed cut happened (later sessions carry less and may end before it)
     check_oracle(app, registry, tally)
 
 
@@ -155,6 +172,7 @@ def test_n11_flapping_link(app, registry, proxy):
         tally.add(engine_for(app, timeouts=quick).run_once())
     stop.set()
     flapper.join()
+    assert proxy.killed >= 1 and proxy.blackholed >= 1  # the link did flap under the sessions
     proxy.set_default(Plan())
     drain(engine_for(app), tally)
     check_oracle(app, registry, tally)
@@ -166,7 +184,7 @@ def test_n12_idle_connection_killed_by_middlebox(app, registry, proxy):
     session = engine.session_factory()
     engine._session = session
     session.ping()
-    time.sleep(0.8)  # the middlebox reaps the kept-alive connection
+    assert _until(lambda: proxy.idle_closed == 1)  # the middlebox reaped the kept-alive connection
     report = SyncReport()
     engine.push(report)
     session.close()
@@ -204,7 +222,7 @@ def test_n13_request_duplicated_in_flight(app, registry):
 
     first = threading.Thread(target=send, args=(0,))
     first.start()
-    time.sleep(0.3)
+    assert _until(lambda: registry.faults.fired("hold_batch_s") == 1)  # the first send holds the key
     send(1)
     registry.faults.release()
     first.join()

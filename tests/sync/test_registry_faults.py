@@ -42,6 +42,7 @@ def test_s1_server_error_before_commit(app, registry):
     registry.faults.fail_before_commit = 1
     tally = Tally()
     drain(engine, tally)
+    assert registry.faults.fired("fail_before_commit") == 1
     assert (
         sum(r.retries_by_cause["INTERNAL"] + r.retries_by_cause["INJECTED_FAULT"] for r in tally.reports) >= 1
     )
@@ -53,6 +54,7 @@ def test_s2_server_error_after_commit(app, registry):
     registry.faults.fail_after_commit = 1
     tally = Tally()
     drain(engine, tally)
+    assert registry.faults.fired("fail_after_commit") == 1
     check_oracle(app, registry, tally, lost_responses=1)
 
 
@@ -67,6 +69,7 @@ def test_s3_retry_after_is_capped(app, registry):
         # The registry answers 503 before reading the body and closes the connection; the client sees the
         # 503 when the body fitted the socket buffers, a reset otherwise (registry behaviour, reported).
         assert report.retries_by_cause["HTTP_503"] + report.retries_by_cause["RESET"] >= 1, report.as_dict()
+    assert registry.faults.fired("retry_after_s") == 2
     assert slept and max(slept) <= FAST.retry_after_cap_s  # never a 6 h thread sleep
     check_oracle(app, registry)
 
@@ -129,6 +132,7 @@ def test_s8_edited_record_is_a_conflict_never_an_overwrite(app, registry):
     engine, ids = _loaded(app, registry, 1)
     registry.faults.drop_after_commit = 1
     report = engine_for(app, policy=replace(FAST, offline_after=1)).run_once(pull=False)
+    assert registry.faults.fired("drop_after_commit") == 1
     assert report.accepted == 0  # the answer was lost: the batch stays open
     server_hash = registry.ledger()[ids[0]].payload_sha256
     with app.database.engine.begin() as conn:  # someone with the key rewrites the frozen record and its hash
@@ -229,11 +233,9 @@ def test_s12_blob_missing_or_damaged_is_retried_never_partial(app, registry):
     }
     for entry in app.database.outbox.list("pending"):
         assert entry.last_error == "BLOB_MISSING"
-    time.sleep(0.05)
     damaged = _send_crafted(engine, app, _photo_byte_flipped)
     assert {(r.status, r.code) for r in damaged.results} == {("retry", "BLOB_HASH_MISMATCH")}
     assert registry.ledger() == {}  # never a partial record
-    time.sleep(0.05)
     tally = Tally()
     drain(engine, tally)
     check_oracle(app, registry, tally)
@@ -245,11 +247,16 @@ def test_s13_server_restart_mid_batch(app, registry, proxy):
     tally = Tally()
     worker = threading.Thread(target=lambda: tally.add(engine.run_once()))
     worker.start()
-    time.sleep(1.2)
+    # Restart once the second batch is on the wire (~100 KB up: the first single-record batch is past).
+    deadline = time.monotonic() + 20
+    while proxy.bytes_up < 100_000 and worker.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert worker.is_alive() and proxy.bytes_up >= 100_000, "the push ended before the restart"
     registry.restart()
     proxy.upstream = ("127.0.0.1", registry.port)
     proxy.kill_connections()
     worker.join()
+    assert proxy.killed >= 1  # a connection was open and was cut by the restart
     proxy.set_default(Plan())
     drain(engine_for(app, policy=replace(FAST, offline_after=10)), tally)
     check_oracle(app, registry, tally)

@@ -26,9 +26,13 @@ def test_soak_flapping_link_with_random_kills(app, registry, proxy, station_home
     students = registry.approved()[:30]
     stop = threading.Event()
 
+    flaps = 0
+
     def flap() -> None:
+        nonlocal flaps
         while not stop.is_set():
             time.sleep(rng.uniform(0.2, 0.6))
+            flaps += 1
             choice = rng.random()
             proxy.set_default(
                 Plan(blackhole=True) if choice < 0.3 else Plan(rate_bps=300_000) if choice < 0.6 else Plan()
@@ -46,22 +50,31 @@ def test_soak_flapping_link_with_random_kills(app, registry, proxy, station_home
         "STATION_SYNC_CONNECT_TIMEOUT_S": "0.5",
         "STATION_SYNC_DEADLINE_S": "1.5",
     }
-    kills = 0
+    kills = rounds = 0
     try:
         for start in range(0, len(students), 5):
             for student in students[start : start + 5]:
                 capture(app, student.national_id)
+            connections = proxy.connections
             worker = station_process(
                 "sync", "--once", "--json", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            time.sleep(rng.uniform(0.8, 2.5))
+            # The kill schedule: a random moment after the process reached the link (never while it
+            # is still importing), so every kill lands inside a sync session.
+            deadline = time.monotonic() + 30
+            while proxy.connections == connections and worker.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.6))
             if worker.poll() is None:
                 worker.send_signal(signal.SIGKILL)
                 kills += 1
             worker.wait(timeout=30)
+            rounds += 1
     finally:
         stop.set()
         flapper.join()
+    assert kills >= rounds // 2, (kills, rounds)  # the kills happened, most rounds were cut short
+    assert flaps >= 3, flaps  # and the link flapped meanwhile
     proxy.set_default(Plan())
     tally = Tally()
     drain(engine_for(app), tally)

@@ -99,3 +99,12 @@ def test_canonical_json_sorts_keys_and_refuses_nan():
 def test_naive_capture_time_is_refused():
     with pytest.raises(ValueError):
         _record(captured_at=datetime(2026, 11, 28, 3, 0))
+
+
+def test_the_officer_note_travels_in_the_payload_only_when_given():
+    noted = _record(officer_note="眼镜无法摘下").payload()
+    assert noted["meta"]["officer_note"] == "眼镜无法摘下"
+    assert "officer_note" not in _record().payload()["meta"]
+    captured = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+    same = {"record_id": "0190f3c2-0000-7000-8000-000000000001", "captured_at": captured}
+    assert _record(officer_note="a", **same).payload_sha256 != _record(officer_note="b", **same).payload_sha256

@@ -217,3 +217,34 @@ def test_unreadable_card_path_still_refuses_who_may_not_be_captured(setup):
     queue.students[students[2].national_id] = replace(students[2], status=StudentStatus.CAPTURED_AT_ZHONGKAO)
     state = desk.open_manual(students[2], ManualEvidence("admin-1", NOW), students[2].national_id[-6:])
     assert state is State.REFUSED and desk.refusal_code == "CAPTURED_AT_ZHONGKAO"
+
+
+def test_a_second_accept_after_saved_is_refused_and_saves_nothing(setup):
+    desk, _, sink, _, cards = setup
+    desk.card_read(cards[0])
+    desk.photo_taken(Photo())
+    record = desk.accept("officer-1")
+    with pytest.raises(WorkflowError) as caught:
+        desk.accept("officer-1")  # a double click on "accept"
+    assert caught.value.message.zh and desk.state is State.SAVED
+    assert sink.saved == [record] and desk.saved is record
+
+
+def test_the_officer_note_is_kept_only_for_a_photo_with_warnings(setup):
+    desk, _, sink, _, cards = setup
+    # Kept: the photo warns and the officer says why; it travels with the record.
+    desk.card_read(cards[0])
+    desk.photo_taken(Photo(Report(warned=True)), officer_note="眼镜无法摘下")
+    kept = desk.accept("officer-1")
+    assert kept.officer_note == "眼镜无法摘下"
+    # Dropped: a note given for a photo without warnings explains nothing.
+    desk.card_read(cards[1])
+    desk.photo_taken(Photo(), officer_note="不需要的说明")
+    assert desk.accept("officer-1").officer_note is None
+    # Dropped: a retake discards the note of the photo it replaces.
+    desk.card_read(cards[2])
+    desk.photo_taken(Photo(Report(warned=True)), officer_note="逆光")
+    desk.retake()
+    desk.photo_taken(Photo())
+    assert desk.accept("officer-1").officer_note is None
+    assert [r.officer_note for r in sink.saved] == ["眼镜无法摘下", None, None]
