@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select, update
 
-from sync.registry import intake
 from sync.registry.core import Registry
 from sync.registry.db import RecordRow, RegCounter, Student
+from sync.registry.decisions import advance_ledger, register
 from sync.registry.errors import AdminError
 from sync.registry.faults import NO_FAULTS
 from sync.registry.feed import change_student
@@ -166,7 +166,7 @@ def review(registry: Registry, record_id: str, *, approve: bool) -> str:
         if row is None or row.outcome != "held":
             raise AdminError("NOT_HELD", f"record {record_id} is not waiting for review")
         conn = session.connection()
-        row.ledger_seq = intake.next_ledger_seq(conn, row.station_id)
+        row.ledger_seq = advance_ledger(conn, row.station_id)
         holder = session.scalar(
             select(RecordRow.record_id).where(
                 RecordRow.season == row.season,
@@ -185,7 +185,7 @@ def review(registry: Registry, record_id: str, *, approve: bool) -> str:
             return refusal[0]
         row.outcome = "registered"
         session.flush()
-        serial, reg_no = intake.register(session, student, row.season, row.county, NO_FAULTS)
+        serial, reg_no = register(session, student, row.season, row.county, NO_FAULTS)
         session.execute(
             update(RecordRow).where(RecordRow.record_id == record_id).values(serial=serial, reg_no=reg_no)
         )

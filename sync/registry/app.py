@@ -50,7 +50,7 @@ def create_app(registry: Registry, *, faults: NoFaults = NO_FAULTS) -> FastAPI:
         idle_timeout_s=lambda: settings.body_idle_timeout_s,
         min_rate_bps=lambda: settings.body_min_rate_bps,
     )
-    app.add_middleware(ProtocolHeaders)
+    app.add_middleware(ProtocolHeaders, clock=registry.now)
     return app
 
 

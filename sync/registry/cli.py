@@ -3,8 +3,9 @@
 Forms (tests and scripts rely on them)::
 
     sync-registry init --db URL --year YYYY
+    sync-registry migrate --db URL
     sync-registry pki init --dir DIR
-    sync-registry pki station --dir DIR --county CODE6 --station ID [--days N]
+    sync-registry pki station --dir DIR --county CODE6 --station ID [--days N] [--db URL]
     sync-registry pki revoke --dir DIR (--station ID | --serial HEX) [--db URL]
     sync-registry enroll --tls-dir DIR --county CODE6 --station ID --url URL -o FILE
     sync-registry seed --db URL --county CODE6 --students N --year YYYY [--seed S]
@@ -18,6 +19,8 @@ Forms (tests and scripts rely on them)::
     sync-registry gc --db URL [--blob-dir DIR] [--min-age-hours H]
 
 Exit codes: 0 done, 1 refused (with the reason on stderr), 2 usage.
+Every command that opens a registry database refuses one whose schema is behind (``SCHEMA_BEHIND``:
+run ``migrate``) or newer than this version (``SCHEMA_NEWER``).
 The process creates its files private (umask 077): database, photos, CRL index, logs.
 """
 
@@ -51,6 +54,22 @@ def cmd_init(args) -> int:
     return 0
 
 
+def cmd_migrate(args) -> int:
+    from sync.registry.db import Database
+    from sync.registry.migrate import upgrade
+
+    db = Database(args.db)
+    try:
+        done = upgrade(db)
+    finally:
+        db.dispose()
+    if done.from_revision == done.to_revision:
+        print(f"registry schema is at {done.to_revision}: nothing to do")
+    else:
+        print(f"registry schema upgraded from {done.from_revision or 'nothing'} to {done.to_revision}")
+    return 0
+
+
 def cmd_pki_init(args) -> int:
     from sync.registry.pki import TlsPaths, init_pki
     from sync.registry.revocation import ensure_crl
@@ -66,20 +85,39 @@ def cmd_pki_station(args) -> int:
     from sync.registry.pki import issue_station
 
     cert, key = issue_station(Path(args.dir), args.county, args.station, days=args.days)
+    if args.db:
+        from cryptography import x509
+
+        from sync.registry import issuance
+        from sync.registry.db import Database
+        from sync.registry.migrate import require_head
+        from sync.registry.pki import StationIdentity
+
+        db = Database(args.db)
+        try:
+            require_head(db)
+            issued = x509.load_pem_x509_certificate(cert.read_bytes())
+            issuance.record_certificate(db, issued, StationIdentity(args.station, args.county), "issued")
+        finally:
+            db.dispose()
     print(f"{cert}\n{key}")
     return 0
 
 
 def cmd_pki_revoke(args) -> int:
     from sync.registry.db import Database
+    from sync.registry.migrate import require_head
     from sync.registry.pki import TlsPaths
-    from sync.registry.revocation import record_revoked, revoke
+    from sync.registry.revocation import revoke
 
-    serials = revoke(TlsPaths(Path(args.dir)), station_id=args.station, serial=args.serial)
-    if args.db:
-        db = Database(args.db)
-        record_revoked(db, set(serials), args.station)
-        db.dispose()
+    db = Database(args.db) if args.db else None
+    try:
+        if db is not None:
+            require_head(db)
+        serials = revoke(TlsPaths(Path(args.dir)), station_id=args.station, serial=args.serial, db=db)
+    finally:
+        if db is not None:
+            db.dispose()
     print(f"revoked {len(serials)} certificate(s): {', '.join(serials)}")
     return 0
 
@@ -289,6 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, required=True)
     p.set_defaults(handler=cmd_init)
 
+    p = sub.add_parser("migrate", help="upgrade the database schema to this version's (one transaction)")
+    p.add_argument("--db", required=True)
+    p.set_defaults(handler=cmd_migrate)
+
     pki = sub.add_parser("pki", help="the registry's private CA and certificates")
     pki_sub = pki.add_subparsers(dest="pki_command", required=True)
     p = pki_sub.add_parser("init", help="CA and server certificate for localhost/127.0.0.1")
@@ -299,13 +341,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--county", required=True)
     p.add_argument("--station", required=True)
     p.add_argument("--days", type=int, default=90, help="certificate lifetime (renewed by the station)")
+    p.add_argument("--db", help="also record it in this registry database's issuance index")
     p.set_defaults(handler=cmd_pki_station)
     p = pki_sub.add_parser("revoke", help="revoke a station's certificates (or one serial)")
     p.add_argument("--dir", required=True)
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--station", help="every certificate ever issued to this station")
     which.add_argument("--serial", help="one certificate, by its serial number (hex)")
-    p.add_argument("--db", help="also record the serials in this registry database (every node sees them)")
+    p.add_argument(
+        "--db",
+        help="also revoke in this registry database (every node honours it within seconds; with --station, "
+        "the certificates its issuance index lists are revoked too)",
+    )
     p.set_defaults(handler=cmd_pki_revoke)
 
     p = sub.add_parser("enroll", help="write a station's enrollment file")
@@ -335,7 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--tls-dir", required=True)
-    p.add_argument("--blob-dir")
+    p.add_argument(
+        "--blob-dir",
+        help="photo files (default: beside a SQLite file; with PostgreSQL the photos live in the database "
+        "unless this names a directory every node shares)",
+    )
     p.add_argument("--grace-days", type=float, default=7.0, help="late-arrival grace after the deadline")
     p.add_argument("--deadline", help="last capture day YYYY-MM-DD (default 30 November of the entry year)")
     p.add_argument("--season-opens", help="first plausible capture day YYYY-MM-DD (default 1 August)")

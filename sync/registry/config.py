@@ -18,6 +18,7 @@ office decides with ``sync-registry review``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Literal
 from sqlalchemy.engine import make_url
 
 from sync.protocol.card import CARD_TYPES
-from sync.registry.db import normalize_url
+from sync.registry.db import normalize_url, utc_now
 
 BEIJING = timezone(timedelta(hours=8))
 DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024
@@ -37,7 +38,7 @@ DEFAULT_CERT_DAYS = 90
 @dataclass
 class Settings:
     db_url: str
-    blob_dir: Path | None = None
+    blob_dir: Path | None = None  # photo files; None: beside a SQLite file, in the database for PostgreSQL
     tls_dir: Path | None = None  # the PKI directory: CRL to honour, CA to sign renewals with
     grace_days: float = 7.0
     deadline: date | None = None  # last capture day; default 30 November of the season
@@ -54,12 +55,14 @@ class Settings:
     batch_lease_s: float = 120.0
     page_limit_max: int = 1000
     cert_days: int = DEFAULT_CERT_DAYS  # lifetime of a renewed station certificate
+    revocation_refresh_s: float = 1.0  # how stale this node's copy of the revoked serials may be
+    clock: Callable[[], datetime] = utc_now  # the registry's "now" (tests pin it inside the season)
 
     def __post_init__(self) -> None:
         self.db_url = normalize_url(self.db_url)
         if self.blob_dir is None:
             self.blob_dir = default_blob_dir(self.db_url)
-        self.blob_dir = Path(self.blob_dir)
+        self.blob_dir = Path(self.blob_dir) if self.blob_dir is not None else None
         self.tls_dir = Path(self.tls_dir) if self.tls_dir is not None else None
         if self.manual_evidence not in ("at_once", "review"):
             raise ValueError("manual_evidence is 'at_once' or 'review'")
@@ -74,9 +77,12 @@ class Settings:
         return datetime(first_day.year, first_day.month, first_day.day, tzinfo=BEIJING)
 
 
-def default_blob_dir(db_url: str) -> Path:
-    """Beside the SQLite file (``<file>.blobs``); ``./registry-blobs`` for a server database."""
+def default_blob_dir(db_url: str) -> Path | None:
+    """Beside the SQLite file (``<file>.blobs``); None for a server database: the photos live in it,
+    so every node of the registry serves them."""
     url = make_url(normalize_url(db_url))
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+    if url.get_backend_name() != "sqlite":
+        return None
+    if url.database and url.database != ":memory:":
         return Path(url.database + ".blobs")
     return Path("registry-blobs")

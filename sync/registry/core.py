@@ -1,37 +1,56 @@
-"""The registry service object: settings, database, blob store, season and epoch, who may call.
+"""The registry service object: settings, database, blob store, season and epoch, clock, who may call.
 
 ``Registry.open(settings)`` is what the HTTP app, the CLI and the tests share. The database must have
-been initialised (``sync-registry init``), which fixes the season and the feed epoch.
+been initialised (``sync-registry init``), which fixes the season and the feed epoch, and be at the
+schema head (else ``sync-registry migrate``). Everything a request needs that must agree across nodes
+lives in the database: stations and their counties, revoked serials, the issuance index, counters and,
+on PostgreSQL, the photos; a node keeps nothing else, so any number of them can serve one database.
 
-``authorize`` runs on every request, with no cache in front of it: the caller's certificate must not
-be revoked (``revocation.Revocations``), and its station id is bound to one county in the database on
-first contact and for ever after, so a certificate naming a known station under another county is
-refused however many requests came before.
+``authorize`` runs on every request: the caller's certificate must not be revoked
+(``revocation.Revocations``: the shared table, at most ``revocation_refresh_s`` old, and this node's
+CRL file), and its station id is bound to one county in the database on first contact and for ever
+after, so a certificate naming a known station under another county is refused however many requests
+came before. A binding never changes, so a node remembers the ones it has read; the comparison with
+the certificate's county is made on every request.
+
+``now()`` is the registry's clock (``Settings.clock``): receipt times, the deadline and the
+plausibility of capture times all read it, so tests pin it inside the season they exercise.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from sync.protocol import codes
-from sync.registry.blobs import BlobStore
+from sync.registry import migrate
+from sync.registry.blobs import BlobStore, open_blob_store
 from sync.registry.config import Settings
-from sync.registry.db import Database, Meta, Station, get_meta, iso, utc_now
+from sync.registry.db import Database, Meta, Station, get_meta, iso
 from sync.registry.errors import AdminError, ApiError
 from sync.registry.feed import ensure_county
+from sync.registry.issuance import SeenCertificates
 from sync.registry.pki import StationIdentity
 from sync.registry.revocation import Revocations
 
 
 def initialise(db: Database, season: int) -> str:
-    """Create the schema and fix the season (idempotent for the same season); returns the epoch."""
+    """Create the schema at head and fix the season (idempotent for the same season); returns the epoch.
+
+    An existing database must be at head already: an older one is upgraded by ``sync-registry migrate``.
+    """
     if not 2000 <= season <= 2099:
         raise AdminError("BAD_YEAR", f"entry year {season} is outside 2000-2099")
-    db.create_schema()
+    if migrate.current_revision(db) is None:
+        with db.writer.begin() as conn:
+            migrate.create_at_head(conn)
+    else:
+        migrate.require_head(db)
     with db.write() as session:
         current = get_meta(session, "season")
         if current is not None and int(current) != season:
@@ -64,16 +83,24 @@ class Registry:
     blobs: BlobStore
     season: int
     revocations: Revocations
+    certificates: SeenCertificates
+    _bindings: dict[str, str] = field(default_factory=dict, repr=False)  # station id -> bound county
+    _bindings_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, db: Database | None = None) -> Registry:
         db = db or Database(settings.db_url)
+        migrate.require_head(db)
         with db.read() as session:
             season = get_meta(session, "season")
         if season is None:
             raise AdminError("NOT_INITIALISED", "run `sync-registry init --db URL --year YYYY` first")
-        blobs = BlobStore(settings.blob_dir)
-        return cls(settings, db, blobs, int(season), Revocations(db, settings.tls_dir))
+        blobs = open_blob_store(db, settings.blob_dir)
+        revocations = Revocations(db, settings.tls_dir, refresh_s=settings.revocation_refresh_s)
+        return cls(settings, db, blobs, int(season), revocations, SeenCertificates(db))
+
+    def now(self) -> datetime:
+        return self.settings.clock()
 
     @property
     def epoch(self) -> str:
@@ -84,12 +111,17 @@ class Registry:
         """Refuse a revoked certificate or a station id presented under another county (every request)."""
         if self.revocations.is_revoked(identity.serial):
             raise ApiError(403, "CERT_REVOKED", "this station certificate has been revoked")
-        with self.db.read() as session:
-            bound = session.scalar(select(Station.county).where(Station.station_id == identity.station_id))
+        bound = self._bindings.get(identity.station_id)
         if bound is None:
-            self.ensure_station(identity)
-        elif bound != identity.county:
+            bound = self.station_county(identity.station_id)
+            if bound is None:
+                self.ensure_station(identity)
+                bound = identity.county
+            with self._bindings_lock:
+                self._bindings[identity.station_id] = bound
+        if bound != identity.county:
             raise ApiError(403, "STATION_REBOUND", "this station id is bound to another county")
+        self.certificates.saw(identity)
 
     def ensure_station(self, identity: StationIdentity) -> None:
         """First contact of a station: bind it to its county; its ledger counter and county counters exist."""
@@ -112,7 +144,7 @@ class Registry:
                         station_id=identity.station_id,
                         county=identity.county,
                         ledger_seq=0,
-                        first_seen_at=iso(utc_now()),
+                        first_seen_at=iso(self.now()),
                     )
                 )
             elif station.county != identity.county:

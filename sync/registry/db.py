@@ -13,9 +13,16 @@ RETURNING`` row locks do it under READ COMMITTED. Engines hide SQL parameters in
 no ID number or name reaches a log through an exception message.
 
 A station is bound to one county for ever (``stations.county``), checked on every request; revoked
-certificate serials live in ``revoked_certificates`` (every node of one registry sees them). A record
-held for league review (manual evidence under ``manual_evidence = review``) has outcome ``held`` and no
-ledger position until it is decided. A SQLite database file is created with mode 0600.
+certificate serials live in ``revoked_certificates`` and every station certificate issued, renewed or
+seen in ``issued_certificates`` (every node of one registry sees both). A record held for league review
+(manual evidence under ``manual_evidence = review``) has outcome ``held`` and no ledger position until
+it is decided. On PostgreSQL the photos live in ``blobs`` (``blobs.DatabaseBlobStore``), so every node
+serves every photo; on SQLite they are files beside the database. A SQLite database file is created
+with mode 0600.
+
+The schema is owned by the migrations (``migrate``, ``migrations/versions``): ``sync-registry init``
+creates it at head, ``sync-registry migrate`` upgrades an older one, and a test checks that the
+migrations and these models agree.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -83,6 +91,29 @@ class RevokedCertificate(Base):
     serial: Mapped[str] = mapped_column(String(40), primary_key=True)  # lower-case hex
     station_id: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[str] = mapped_column(String(40))
+
+
+class IssuedCertificate(Base):
+    """A station certificate this registry issued, renewed or was shown: what ``pki revoke --station`` revokes."""
+
+    __tablename__ = "issued_certificates"
+    __table_args__ = (Index("issued_by_station", "station_id"),)
+    serial: Mapped[str] = mapped_column(String(40), primary_key=True)  # lower-case hex
+    station_id: Mapped[str] = mapped_column(String(64))
+    county: Mapped[str] = mapped_column(String(6))
+    not_after: Mapped[str | None] = mapped_column(String(40))
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(8))  # issued | renewed | seen
+
+
+class BlobRow(Base):
+    """A photo, content-addressed (PostgreSQL deployments: every node reads the same store)."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[float] = mapped_column(Float)  # epoch seconds, for gc's minimum age
 
 
 class Student(Base):
@@ -140,7 +171,7 @@ class RecordRow(Base):
     payload_sha256: Mapped[str] = mapped_column(String(64))
     photo_sha256: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(12))
-    evidence: Mapped[str] = mapped_column(String(8), default="chip")
+    evidence: Mapped[str] = mapped_column(String(8), default="chip", server_default="chip")
     approved_by: Mapped[str | None] = mapped_column(String(64))  # manual evidence: the administrator
     code: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
@@ -237,9 +268,6 @@ class Database:
     def read(self) -> Iterator[Session]:
         with self._read() as session, session.begin():
             yield session
-
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self.writer)
 
     def dispose(self) -> None:
         self.writer.dispose()

@@ -9,6 +9,8 @@ compacted in place: a student row carries only its latest ``seq``. Statuses in
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -101,7 +103,14 @@ def start_seq(raw_cursor: str | None, *, epoch: str, season: int, scope: str, he
 
 
 def approvals_page(
-    db: Database, county: str, raw_cursor: str | None, limit: int, *, epoch: str, season: int
+    db: Database,
+    county: str,
+    raw_cursor: str | None,
+    limit: int,
+    *,
+    epoch: str,
+    season: int,
+    now: datetime | None = None,
 ) -> ApprovalsPage:
     with db.read() as session:
         head = head_seq(session, county)
@@ -119,7 +128,7 @@ def approvals_page(
         next_cursor=cursors.encode(epoch, season, county, last),
         has_more=last < head,
         head_seq=head,
-        server_time=utc_now(),
+        server_time=now or utc_now(),
     )
 
 

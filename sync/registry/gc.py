@@ -40,11 +40,8 @@ def collect(registry: Registry, min_age_s: float = DEFAULT_MIN_AGE_S) -> GcRepor
         if mtime >= cutoff:
             young += 1
             continue
-        with registry.db.read() as session:  # a record may have arrived since the listing
-            if session.scalar(select(RecordRow.record_id).where(RecordRow.photo_sha256 == sha).limit(1)):
-                continue
-        registry.blobs.delete(sha)
-        deleted += 1
+        if registry.blobs.delete_unreferenced(sha):  # a record may have arrived since the listing
+            deleted += 1
     temporaries = registry.blobs.stale_temporaries(3600.0)
     for path in temporaries:
         path.unlink(missing_ok=True)

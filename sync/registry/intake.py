@@ -1,14 +1,22 @@
-"""Batch push (docs/sync-protocol.md §7): envelope checks, the Idempotency-Key claim, one transaction per record.
+"""Batch push (docs/sync-protocol.md §7): envelope checks, the Idempotency-Key claim, the records' decisions.
 
 Per record, in this order: a stored outcome for the ``record_id`` answers ``duplicate`` (or the stored
-rejection), a different hash ``conflict``; the photo must be in the blob store and verify (else
-``retry``). Then the evidence is examined before any transaction: the chip block as the registry
-parses it (``evidence``), the photo's real JPEG header against its declaration and the profiles
-(``photos``), and the capture time's plausibility. Inside one write transaction: the student is
-approved in the station's county, the card (as the block says) agrees with the pre-registration, the
-capture beat the deadline, the photo stands for no other student, the ID number holds no registration
-this season -- each failure is a stored rejection -- and only then the student's feed row changes and,
-last, the county's serial counter row is advanced and the registration number written.
+rejection), a different hash ``conflict``; the photo must be in this request's parts or the blob store
+and verify (else ``retry``). Then the evidence is examined before any transaction: the chip block as
+the registry parses it (``evidence``), the photo's real JPEG header against its declaration and the
+profiles (``photos``), and the capture time's plausibility. Then the rules that need the database
+(``decisions``): the student is approved in the station's county, the card (as the block says) agrees
+with the pre-registration, the capture beat the deadline, the photo stands for no other student, the ID
+number holds no registration this season -- each failure is a stored rejection -- and only then the
+student's feed row changes and, last, the county's serial counter row is advanced and the registration
+number written.
+
+All records of a batch are decided in ONE write transaction (one commit, a handful of statements
+whatever the batch size); if it fails -- a lost race with another node or station on an ID number or
+record id, a deadlock, the serials exhausted, an injected fault -- the records are decided again one
+transaction each, exactly as before, where a failure concerns only its record (``retry BUSY``,
+``SERIALS_EXHAUSTED``). Either way each record gets the outcome sequential per-record processing
+would give it, and serials stay gapless (a rollback returns the serials it took).
 
 Records with manual evidence are registered flagged (``records.evidence = 'manual'``, the approving
 administrator kept) or, under ``manual_evidence = review``, held without a number or ledger position
@@ -25,30 +33,32 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from sync.protocol import idnumber, regno, strictjson
+from sync.protocol import strictjson
 from sync.protocol.canonical import CanonicalJsonError, canonical_json, payload_sha256, sha256_hex
 from sync.protocol.card import ChipData
 from sync.protocol.wire import BatchEnvelope, BatchResponse, Record, RecordResult
 from sync.registry import evidence, photos
 from sync.registry.config import BEIJING
 from sync.registry.core import Registry
-from sync.registry.db import BatchRow, RecordRow, RegCounter, Station, Student, iso, utc_now
+from sync.registry.db import BatchRow, RecordRow, iso
+from sync.registry.decisions import Batch, Decision, Pending, decide_in_transaction
 from sync.registry.errors import ApiError
 from sync.registry.evidence import Rejection
 from sync.registry.faults import NO_FAULTS, InjectedFault, NoFaults
-from sync.registry.feed import bump_feed
 from sync.registry.pki import StationIdentity
 
 log = logging.getLogger("sync.registry.intake")
+_RECORDS = RecordRow.__table__
 REVIEW_RETRY_S = 3600
 
 
@@ -103,8 +113,11 @@ def parse_envelope(
 # ---------------------------------------------------------------- Idempotency-Key claim
 
 
-def claim(registry: Registry, incoming: IncomingBatch) -> None:
-    """Claim the batch key: 422 if reused with another body, 409 while another attempt runs."""
+def claim(registry: Registry, incoming: IncomingBatch, also: Callable[[Session], None] | None = None) -> None:
+    """Claim the batch key: 422 if reused with another body, 409 while another attempt runs.
+
+    ``also`` runs in the claiming transaction once the claim holds (the photos, when they live in the
+    database: one commit for both)."""
     envelope = incoming.envelope
     now = time.time()
     for _ in range(2):
@@ -119,9 +132,11 @@ def claim(registry: Registry, incoming: IncomingBatch) -> None:
                             body_sha256=incoming.body_sha256,
                             state="in_progress",
                             lease_until=now + registry.settings.batch_lease_s,
-                            created_at=iso(utc_now()),
+                            created_at=iso(registry.now()),
                         )
                     )
+                    if also is not None:
+                        also(session)
                     return
                 if row.body_sha256 != incoming.body_sha256 or row.station_id != envelope.station_id:
                     raise ApiError(
@@ -133,6 +148,8 @@ def claim(registry: Registry, incoming: IncomingBatch) -> None:
                     )
                 row.state = "in_progress"
                 row.lease_until = now + registry.settings.batch_lease_s
+                if also is not None:
+                    also(session)
                 return
         except IntegrityError:  # a concurrent first claim won the insert
             continue
@@ -157,10 +174,24 @@ def finish(registry: Registry, batch_id: str, response: BatchResponse | None) ->
 
 def store_photos(registry: Registry, parts: dict[str, bytes]) -> set[str]:
     """Store every photo part whose bytes match its name; returns the names that did not match."""
+    return registry.blobs.put_many(parts)
+
+
+def claim_and_store(registry: Registry, incoming: IncomingBatch, parts: dict[str, bytes]) -> set[str]:
+    """Claim the key and store the photo parts: one transaction when the photos live in the database."""
+    if not registry.blobs.in_database or not parts:
+        claim(registry, incoming)
+        try:
+            return store_photos(registry, parts)
+        except BaseException:
+            finish(registry, incoming.envelope.batch_id, None)  # release the key for the retry
+            raise
     mismatched: set[str] = set()
-    for sha, data in parts.items():
-        if not registry.blobs.put(sha, data):
-            mismatched.add(sha)
+
+    def store(session: Session) -> None:
+        mismatched.update(registry.blobs.put_many(parts, session=session))
+
+    claim(registry, incoming, also=store)
     return mismatched
 
 
@@ -170,17 +201,126 @@ def process(
     incoming: IncomingBatch,
     mismatched: set[str],
     faults: NoFaults = NO_FAULTS,
+    *,
+    photos: dict[str, bytes] | None = None,
 ) -> BatchResponse:
-    received_at = utc_now()
-    results = [
-        decide(registry, identity, incoming.envelope, record, raw, mismatched, received_at, faults)
-        for record, raw in zip(incoming.envelope.records, incoming.raw_records, strict=True)
-    ]
-    tally = Counter(r.code or r.status for r in results)
+    """Decide every record of the batch; ``photos`` are this request's parts (already hashed and stored)."""
+    envelope = incoming.envelope
+    received_at = registry.now()
+    records = list(zip(envelope.records, incoming.raw_records, strict=True))
+    with registry.db.read() as session:
+        ids = [record.record_id for record, _ in records]
+        known = {
+            row.record_id: row
+            for row in session.execute(select(_RECORDS).where(_RECORDS.c.record_id.in_(ids)))
+        }
+    results: list[RecordResult | None] = []
+    pending: list[tuple[int, Pending]] = []
+    parts = {sha: data for sha, data in (photos or {}).items() if sha not in mismatched}
+    wanted = {
+        record.photo.sha256: record.photo.bytes
+        for record, _ in records
+        if record.record_id not in known and record.photo.sha256 not in parts
+    }
+    stored = registry.blobs.read_many(wanted)
+    for index, (record, raw) in enumerate(records):
+        row = known.get(record.record_id)
+        if row is not None:
+            results.append(_known(row, record, identity.station_id))
+            continue
+        photo = parts.get(record.photo.sha256, stored.get(record.photo.sha256))
+        if photo is None or len(photo) != record.photo.bytes:
+            if record.photo.sha256 in mismatched:
+                results.append(
+                    _retry(record, "BLOB_HASH_MISMATCH", "the photo part did not hash to its name; resend it")
+                )
+            else:
+                results.append(
+                    _retry(record, "BLOB_MISSING", "the photo is not on the registry; send its part")
+                )
+            continue
+        card, early = examine(registry, envelope, record, photo, received_at)
+        results.append(None)
+        pending.append((index, Pending(record, raw, card, early)))
+    if pending:
+        batch = _batch(registry, identity, envelope, received_at)
+        for index, result in zip(
+            [i for i, _ in pending],
+            _decide_all(registry, batch, [p for _, p in pending], faults),
+            strict=True,
+        ):
+            results[index] = result
+    final = [r for r in results if r is not None]
+    tally = Counter(r.code or r.status for r in final)
     log.info(
         "batch from %s: %s", identity.station_id, ", ".join(f"{k} {v}" for k, v in sorted(tally.items()))
     )
-    return BatchResponse(batch_id=incoming.envelope.batch_id, server_time=utc_now(), results=results)
+    return BatchResponse(batch_id=envelope.batch_id, server_time=registry.now(), results=final)
+
+
+def _batch(
+    registry: Registry, identity: StationIdentity, envelope: BatchEnvelope, received_at: datetime
+) -> Batch:
+    settings = registry.settings
+    return Batch(
+        station_id=identity.station_id,
+        county=identity.county,
+        season=registry.season,
+        envelope=envelope,
+        received_at=received_at,
+        deadline_end=settings.deadline_end(registry.season),
+        grace=timedelta(days=settings.grace_days),
+        review_manual=settings.manual_evidence == "review",
+    )
+
+
+def _decide_all(
+    registry: Registry, batch: Batch, pending: list[Pending], faults: NoFaults
+) -> list[RecordResult]:
+    """One transaction for all; after a failure, one transaction per record (module docstring)."""
+    try:
+        with registry.db.write() as session:
+            decisions = decide_in_transaction(session, batch, pending, faults)
+            faults.before_commit()
+        return [
+            _result(decision, item, batch.station_id)
+            for decision, item in zip(decisions, pending, strict=True)
+        ]
+    except (IntegrityError, OperationalError, InjectedFault) as error:
+        log.info("deciding a batch of %d record(s) one by one after %s", len(pending), type(error).__name__)
+    return [_decide_one(registry, batch, item, faults) for item in pending]
+
+
+def _decide_one(registry: Registry, batch: Batch, item: Pending, faults: NoFaults) -> RecordResult:
+    record = item.record
+    for _attempt in range(4):
+        try:
+            with registry.db.write() as session:
+                (decision,) = decide_in_transaction(session, batch, [item], faults)
+                faults.before_commit()
+            return _result(decision, item, batch.station_id)
+        except IntegrityError as error:
+            if "serial_range" in str(error.orig):
+                return RecordResult(
+                    record_id=record.record_id,
+                    status="rejected",
+                    code="SERIALS_EXHAUSTED",
+                    final=True,
+                    detail="the county has used all 99,999 serials of the year",
+                )
+            continue  # lost a race on the ID number or the record id: look again
+        except InjectedFault:
+            return _retry(record, "BUSY", "try again")
+        except OperationalError:
+            log.warning("database busy while deciding a record", exc_info=True)
+            return _retry(record, "BUSY", "the registry is busy; try again")
+    return _retry(record, "BUSY", "the registry is busy; try again")
+
+
+def _result(decision: Decision, item: Pending, station_id: str) -> RecordResult:
+    if decision.row is None:
+        return _known(decision.known, item.record, station_id)
+    return stored_result(SimpleNamespace(**decision.row), replay=False)
 
 
 def stored_result(row, *, replay: bool) -> RecordResult:  # type: ignore[no-untyped-def]
@@ -281,216 +421,3 @@ def implausible_time(
             f"captured later than the registry's clock plus {settings.capture_skew_s:.0f} s",
         )
     return None
-
-
-def decide(
-    registry: Registry,
-    identity: StationIdentity,
-    envelope: BatchEnvelope,
-    record: Record,
-    raw: dict,
-    mismatched: set[str],
-    received_at: datetime,
-    faults: NoFaults,
-) -> RecordResult:
-    with registry.db.read() as session:
-        row = session.get(RecordRow, record.record_id)
-        if row is not None:
-            return _known(row, record, identity.station_id)
-    photo = registry.blobs.read_verified(record.photo.sha256, record.photo.bytes)
-    if photo is None:
-        if record.photo.sha256 in mismatched:
-            return _retry(record, "BLOB_HASH_MISMATCH", "the photo part did not hash to its name; resend it")
-        return _retry(record, "BLOB_MISSING", "the photo is not on the registry; send its part")
-    card, early = examine(registry, envelope, record, photo, received_at)
-    context = _Context(registry, identity, envelope, record, raw, received_at, card, early, faults)
-    for _attempt in range(4):
-        try:
-            with registry.db.write() as session:
-                return _decide_in_transaction(context, session)
-        except IntegrityError as error:
-            if "serial_range" in str(error.orig):
-                return RecordResult(
-                    record_id=record.record_id,
-                    status="rejected",
-                    code="SERIALS_EXHAUSTED",
-                    final=True,
-                    detail="the county has used all 99,999 serials of the year",
-                )
-            continue  # lost a race on the ID number or the record id: look again
-        except InjectedFault:
-            return _retry(record, "BUSY", "try again")
-        except OperationalError:
-            log.warning("database busy while deciding a record", exc_info=True)
-            return _retry(record, "BUSY", "the registry is busy; try again")
-    return _retry(record, "BUSY", "the registry is busy; try again")
-
-
-@dataclass(frozen=True)
-class _Context:
-    registry: Registry
-    identity: StationIdentity
-    envelope: BatchEnvelope
-    record: Record
-    raw: dict
-    received_at: datetime
-    card: ChipData | None  # the card as the chip block says (None: manual evidence without a block)
-    early: Rejection | None  # a refusal found before the transaction
-    faults: NoFaults
-
-
-_RECORDS = RecordRow.__table__
-_STUDENTS = Student.__table__
-
-
-def _decide_in_transaction(ctx: _Context, session: Session) -> RecordResult:
-    # Core statements on the session's connection: this is the hot path, and the ORM unit of work
-    # would double its cost without adding anything here.
-    conn = session.connection()
-    record, registry = ctx.record, ctx.registry
-    row = conn.execute(select(_RECORDS).where(_RECORDS.c.record_id == record.record_id)).first()
-    if row is not None:
-        return _known(row, record, ctx.identity.station_id)
-    season = registry.season
-    student = conn.execute(select(_STUDENTS).where(_STUDENTS.c.student_id == record.student_id)).first()
-    national_id = _national_id(ctx, student)
-
-    def store(outcome: str, **values) -> SimpleNamespace:
-        new = _new_row(conn, ctx, season, national_id, in_ledger=outcome != "held")
-        new.update(outcome=outcome, **values)
-        conn.execute(insert(_RECORDS).values(**new))
-        return SimpleNamespace(**{c.name: None for c in _RECORDS.columns} | new)
-
-    def reject(code: str, detail: str, **extra) -> RecordResult:
-        return stored_result(store("rejected", code=code, detail=detail, **extra), replay=False)
-
-    if ctx.early is not None:
-        return reject(ctx.early.code, ctx.early.detail, fields=",".join(ctx.early.fields) or None)
-    if student is None or student.county != ctx.identity.county or student.season != season:
-        return reject("NOT_APPROVED", "no approved pre-registration for this student in this county")
-    if student.status in ("withdrawn", "transferred", "suspended"):
-        return reject("WITHDRAWN", f"the student is {student.status}")
-    if student.status == "captured_at_zhongkao":
-        return reject("CAPTURED_AT_ZHONGKAO", "photo and ID card were taken at 中考; no capture needed")
-    if student.status == "pending":
-        return reject("NOT_APPROVED", "the class teacher has not approved the pre-registration")
-    if ctx.card is not None:
-        differing = evidence.identity_differences(ctx.card, _pre_registered(student))
-        if differing:
-            return reject(
-                "ID_MISMATCH", "the chip block differs from the pre-registration", fields=",".join(differing)
-            )
-    deadline_end = registry.settings.deadline_end(season)
-    if record.captured_at >= deadline_end:
-        return reject("DEADLINE_PASSED", f"captured after the deadline ({deadline_end.isoformat()})")
-    if ctx.received_at >= deadline_end + timedelta(days=registry.settings.grace_days):
-        return reject("DEADLINE_PASSED", "arrived after the late-arrival grace period")
-    reused = conn.execute(
-        select(_RECORDS.c.record_id)
-        .where(
-            _RECORDS.c.photo_sha256 == record.photo.sha256,
-            _RECORDS.c.student_id != record.student_id,
-            _RECORDS.c.outcome.in_(("registered", "held")),
-        )
-        .limit(1)
-    ).first()
-    if reused is not None:
-        return reject("PHOTO_REUSED", "this photo already stands for another student's registration")
-    holder = conn.execute(
-        select(_RECORDS.c.student_id).where(
-            _RECORDS.c.season == season,
-            _RECORDS.c.national_id == national_id,
-            _RECORDS.c.outcome == "registered",
-        )
-    ).first()
-    if holder is not None or student.status in ("registered", "captured"):
-        school = student
-        if holder is not None:
-            school = conn.execute(
-                select(_STUDENTS).where(_STUDENTS.c.student_id == holder.student_id)
-            ).first()
-        return reject(
-            "ALREADY_REGISTERED",
-            f"this ID number is registered this season at {school.school_name}",
-            holder_school_code=school.school_code,
-            holder_school_name=school.school_name,
-        )
-    if record.evidence == "manual" and registry.settings.manual_evidence == "review":
-        return stored_result(store("held"), replay=False)
-
-    # Accept: claim the ID number, move the student in the feed, then take the serial LAST.
-    new = store("registered")
-    new.serial, new.reg_no = register(session, student, season, ctx.identity.county, ctx.faults)
-    conn.execute(
-        update(_RECORDS)
-        .where(_RECORDS.c.record_id == record.record_id)
-        .values(serial=new.serial, reg_no=new.reg_no)
-    )
-    ctx.faults.before_commit()
-    return stored_result(new, replay=False)
-
-
-def register(session: Session, student, season: int, county: str, faults: NoFaults) -> tuple[int, str]:  # type: ignore[no-untyped-def]
-    """Move the student in the feed, then take the county's next serial (last: the hot row's lock is short)."""
-    conn = session.connection()
-    feed_seq = bump_feed(session, student.county)
-    conn.execute(
-        update(_STUDENTS)
-        .where(_STUDENTS.c.student_id == student.student_id)
-        .values(status="registered", version=_STUDENTS.c.version + 1, seq=feed_seq)
-    )
-    serial = conn.execute(
-        update(RegCounter.__table__)
-        .where(RegCounter.season == season, RegCounter.county == county)
-        .values(last_serial=RegCounter.last_serial + 1)
-        .returning(RegCounter.last_serial)
-    ).scalar_one()
-    faults.after_serial_allocated()
-    return serial, regno.build(season, county, serial)
-
-
-def _pre_registered(student) -> evidence.PreRegistered:  # type: ignore[no-untyped-def]
-    return evidence.PreRegistered(
-        student.national_id, student.name, student.sex, student.nation, student.birth_date
-    )
-
-
-def _national_id(ctx: _Context, student) -> str:  # type: ignore[no-untyped-def]
-    """The ID number a record stands for: the chip block's; without one, the pre-registration's."""
-    if ctx.card is not None:
-        return idnumber.normalize(ctx.card.id_number)
-    if ctx.record.chip is None and student is not None:
-        return idnumber.normalize(student.national_id)
-    if ctx.record.chip is not None:  # a block that failed its checks: kept as the station claimed it
-        return idnumber.normalize(ctx.record.chip.parsed.national_id)
-    return ""
-
-
-def next_ledger_seq(conn, station_id: str) -> int:  # type: ignore[no-untyped-def]
-    return conn.execute(
-        update(Station.__table__)
-        .where(Station.station_id == station_id)
-        .values(ledger_seq=Station.ledger_seq + 1)
-        .returning(Station.ledger_seq)
-    ).scalar_one()
-
-
-def _new_row(conn, ctx: _Context, season: int, national_id: str, *, in_ledger: bool) -> dict:  # type: ignore[no-untyped-def]
-    record = ctx.record
-    return {
-        "record_id": record.record_id,
-        "station_id": ctx.identity.station_id,
-        "season": season,
-        "county": ctx.identity.county,
-        "student_id": record.student_id,
-        "national_id": national_id,
-        "payload_sha256": record.payload_sha256,
-        "photo_sha256": record.photo.sha256,
-        "captured_at": iso(record.captured_at),
-        "received_at": iso(ctx.received_at),
-        "clock_offset_s": ctx.envelope.clock_offset_s,
-        "ledger_seq": next_ledger_seq(conn, ctx.identity.station_id) if in_ledger else None,
-        "record_json": canonical_json(ctx.raw).decode("utf-8"),
-        "evidence": record.evidence,
-        "approved_by": record.manual_approval.approved_by if record.manual_approval else None,
-    }

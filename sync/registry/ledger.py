@@ -16,7 +16,7 @@ from sync.protocol import cursor as cursors
 from sync.protocol.canonical import ledger_term, xor_hex
 from sync.protocol.wire import LedgerDigest, LedgerItem, LedgerPage, RecordsStatusResponse, RecordStatus
 from sync.registry.core import Registry
-from sync.registry.db import RecordRow, Station, utc_now
+from sync.registry.db import RecordRow, Station
 from sync.registry.feed import start_seq
 
 _STATUS = {"registered": "accepted", "rejected": "rejected"}
@@ -85,7 +85,7 @@ def ledger_page(registry: Registry, station_id: str, raw_cursor: str | None, lim
         next_cursor=cursors.encode(epoch, registry.season, station_id, last),
         has_more=last < head,
         head_seq=head,
-        server_time=utc_now(),
+        server_time=registry.now(),
     )
 
 

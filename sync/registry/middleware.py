@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from email.utils import formatdate
 
 from starlette.middleware.gzip import GZipMiddleware
@@ -37,8 +38,9 @@ BODY_DEADLINE_BASE_S = 60.0
 
 
 class ProtocolHeaders:
-    def __init__(self, app) -> None:
+    def __init__(self, app, clock: Callable[[], datetime] | None = None) -> None:
         self.app = app
+        self.clock = clock  # the registry's clock, for the Date header (None: the system clock)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -56,7 +58,8 @@ class ProtocolHeaders:
                     (b"cache-control", b"no-store"),
                 ]
                 if not any(k.lower() == b"date" for k, _ in headers):
-                    headers.append((b"date", formatdate(usegmt=True).encode()))
+                    moment = self.clock().timestamp() if self.clock is not None else None
+                    headers.append((b"date", formatdate(moment, usegmt=True).encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

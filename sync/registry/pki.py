@@ -2,8 +2,9 @@
 
 Layout of a TLS directory: ``ca.pem``/``ca.key`` (the CA), ``server.pem``/``server.key`` (for
 ``localhost`` and ``127.0.0.1``), one ``<station_id>.pem``/``<station_id>.key`` per station,
-``issued.jsonl`` (every station certificate ever issued here or by renewal: serial, station, county,
-expiry) and ``crl.pem`` (the revoked serials, signed by the CA; ``revocation.py``). A station
+``issued.jsonl`` (every station certificate issued here or renewed by a node using this directory:
+serial, station, county, expiry; a registry of several nodes keeps the shared index in its database,
+``issuance.py``) and ``crl.pem`` (the revoked serials, signed by the CA; ``revocation.py``). A station
 certificate names its station in a URI SAN ``urn:station:<county>:<station_id>`` (and in the CN),
 carries the clientAuth usage, and is what the registry maps to the caller's station and county.
 Station certificates are short-lived (``STATION_CERT_DAYS``) and renewed by the station before they
@@ -48,6 +49,7 @@ class StationIdentity:
     station_id: str
     county: str
     serial: str = ""  # the presenting certificate's serial number, lower-case hex
+    not_after: str = ""  # the presenting certificate's expiry (ISO 8601), for the issuance index
 
 
 @dataclass(frozen=True)
@@ -299,7 +301,10 @@ def identity_from_pem(pem: str) -> StationIdentity | None:
         match = _URN_RE.match(uri)
         if match:
             return StationIdentity(
-                station_id=match.group(2), county=match.group(1), serial=serial_hex(cert.serial_number)
+                station_id=match.group(2),
+                county=match.group(1),
+                serial=serial_hex(cert.serial_number),
+                not_after=cert.not_valid_after_utc.isoformat(),
             )
     return None
 

@@ -5,7 +5,8 @@ authenticates it (and ``Registry.authorize`` has refused it if that certificate 
 station is bound to another county). The body is a CSR: it proves the station holds the new private
 key (its signature), and only its key is used -- the new certificate names the caller's station and
 county as the current certificate does, whatever the CSR's subject says. A renewal is recorded in the
-issuance index, so ``pki revoke --station`` shuts out renewed certificates too. The current
+node's ``issued.jsonl`` and in the database's issuance index (``issuance``), so ``pki revoke --station``
+shuts out renewed certificates too, whichever node renewed them. The current
 certificate is not revoked: if the answer is lost, the station still holds a valid one and renews
 again.
 """
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from sync.protocol.wire import RenewResponse
+from sync.registry import issuance
 from sync.registry.core import Registry
 from sync.registry.errors import ApiError
 from sync.registry.pki import StationIdentity, issue_for_key
@@ -40,6 +42,7 @@ def renew(registry: Registry, identity: StationIdentity, current_pem: str, csr_p
     if current.public_key() == key:
         raise ApiError(400, "CSR_SAME_KEY", "a renewal needs a new key")
     cert = issue_for_key(tls_dir, identity, key, registry.settings.cert_days)
+    issuance.record_certificate(registry.db, cert, identity, "renewed")
     return RenewResponse(
         cert_pem=cert.public_bytes(Encoding.PEM).decode("ascii"), not_after=cert.not_valid_after_utc
     )

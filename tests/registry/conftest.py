@@ -1,7 +1,8 @@
 """Registry test fixtures: a private CA, a real PostgreSQL server, registries on SQLite and PostgreSQL.
 
 ``db_url`` is parametrised over ``sqlite`` and ``postgresql``; every test that takes ``registry`` or
-``client`` therefore runs on both. The PostgreSQL server is started once per session from Debian's
+``client`` therefore runs on both (photos in files beside SQLite, in the database with PostgreSQL).
+Registries run on a clock pinned inside the 2026 season (``helpers.registry_clock``). The PostgreSQL server is started once per session from Debian's
 binaries (``pgserver.PostgresServer``) and each test gets its own database.
 """
 
@@ -22,7 +23,15 @@ from sync.registry.core import Registry, initialise
 from sync.registry.db import Database
 from sync.registry.pki import TlsPaths, init_pki, issue_station
 from sync.registry.seed import seed_county
-from tests.registry.helpers import COUNTY, OTHER_COUNTY, OTHER_STATION, SEASON, STATION, STATION_2
+from tests.registry.helpers import (
+    COUNTY,
+    OTHER_COUNTY,
+    OTHER_STATION,
+    SEASON,
+    STATION,
+    STATION_2,
+    registry_clock,
+)
 from tests.registry.pgserver import PostgresServer, server_bin_dir
 from tests.support.system import require
 
@@ -68,7 +77,10 @@ def make_registry(db_url, tmp_path, request):
         db = Database(db_url)
         initialise(db, SEASON)
         settings.setdefault("tls_dir", request.getfixturevalue("tls_dir"))
-        registry = Registry.open(Settings(db_url=db_url, blob_dir=tmp_path / "blobs", **settings), db)
+        settings.setdefault("clock", registry_clock())
+        if db_url.startswith("sqlite"):  # PostgreSQL keeps the photos in the database (every node sees them)
+            settings.setdefault("blob_dir", tmp_path / "blobs")
+        registry = Registry.open(Settings(db_url=db_url, **settings), db)
         if students and not opened:
             seed_county(registry, COUNTY, students, SEASON, seed=1)
             seed_county(registry, OTHER_COUNTY, 10, SEASON, seed=1)

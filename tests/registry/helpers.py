@@ -3,6 +3,12 @@
 Records carry real evidence: the chip text block a synthetic person's card holds (encoded by the
 station's emulator with the shared encoder) and a real JPEG of the ``moe-480`` profile, one distinct
 photo per ``seed`` (the registry refuses one photo for two students).
+
+Dates: the tests work in entry year 2026 whatever today's date is. An in-process registry gets a clock
+pinned inside that season (``registry_clock``: ``REGISTRY_NOW`` moving forward at the real pace), so
+capture times, the deadline and the grace period are judged as on that day; batches are formed on that
+clock too. A ``sync-registry serve`` process keeps the real clock and is given a deadline after today
+(``open_deadline_args``), so records captured in 2026 stay within the deadline and grace period.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import dataclasses
 import io
 import json
 import random
+import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 
@@ -32,6 +40,18 @@ STATION_2 = "ST-150102-02"
 OTHER_STATION = "ST-150103-01"
 BEIJING = timezone(timedelta(hours=8))
 CAPTURED_AT = datetime(SEASON, 10, 15, 9, 30, tzinfo=BEIJING)
+REGISTRY_NOW = datetime(SEASON, 10, 20, 12, 0, tzinfo=BEIJING)  # inside the season, before the deadline
+
+
+def registry_clock(start: datetime = REGISTRY_NOW) -> Callable[[], datetime]:
+    """A clock that reads ``start`` now and runs forward at the real pace (``Settings.clock``)."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
+
+
+def open_deadline_args(days: int = 30) -> list[str]:
+    """``serve`` options for a registry on the real clock: a deadline ``days`` after today."""
+    return ["--deadline", (date.today() + timedelta(days=days)).isoformat()]
 
 
 def fake_jpeg(size: int = 40_000, seed: int = 0) -> bytes:
@@ -176,13 +196,19 @@ def _jpeg_size(photo: bytes) -> tuple[int, int]:
 
 
 def make_batch(
-    station_id: str, records: list[dict], *, batch_id: str | None = None, season: int = SEASON
+    station_id: str,
+    records: list[dict],
+    *,
+    batch_id: str | None = None,
+    season: int = SEASON,
+    client_time: datetime = REGISTRY_NOW,
 ) -> dict:
+    """A batch formed at ``client_time`` on the station's clock (default: the pinned registry day)."""
     return {
         "batch_id": batch_id or uuid7(),
         "station_id": station_id,
         "season": season,
-        "client_time": datetime.now(BEIJING).isoformat(),
+        "client_time": client_time.isoformat(),
         "clock_offset_s": -1.5,
         "records": records,
     }

@@ -186,7 +186,7 @@ def test_one_photo_for_five_students(serve, tls_dir):
 def test_implausible_capture_times(serve, tls_dir):
     server, registry = serve()
     people = students(registry.db)
-    now = datetime.now(UTC)
+    now = registry.now()
     in_1970 = make_record(people[0], photo_jpeg(230), captured_at=datetime(1970, 1, 1, tzinfo=UTC))
     ahead = make_record(people[1], photo_jpeg(231), captured_at=now + timedelta(days=3))
     with mtls_client(server.url, tls_dir, STATION) as client:

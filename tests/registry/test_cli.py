@@ -14,7 +14,14 @@ import pytest
 
 from sync.registry.cli import main
 from sync.registry.enrollment import EnrollmentError, read_enrollment
-from tests.registry.helpers import COUNTY, SEASON, make_batch, multipart_files, photo_jpeg
+from tests.registry.helpers import (
+    COUNTY,
+    SEASON,
+    make_batch,
+    multipart_files,
+    open_deadline_args,
+    photo_jpeg,
+)
 
 
 def _free_port() -> int:
@@ -134,6 +141,7 @@ def test_commands_set_up_a_working_registry(db_url, tmp_path, capsys, monkeypatc
             str(tmp_path / "logs"),
             "--log-level",
             "DEBUG",
+            *open_deadline_args(),  # the real clock: entry year 2026's records stay within the deadline
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

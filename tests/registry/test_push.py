@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime
 
 from sync.protocol import regno
 from sync.protocol.canonical import ledger_term, payload_sha256, uuid7, xor_hex
 from sync.protocol.wire import BatchResponse, LedgerPage
 from sync.registry.faults import Faults
 from tests.registry.helpers import (
-    CAPTURED_AT,
+    BEIJING,
     COUNTY,
     OTHER_STATION,
     SEASON,
@@ -20,6 +20,7 @@ from tests.registry.helpers import (
     multipart_files,
     photo_jpeg,
     push,
+    registry_clock,
     students,
 )
 
@@ -113,34 +114,43 @@ def test_deadline_counts_capture_time_within_the_grace(make_registry, cert_pem):
     from sync.registry.app import create_app
     from tests.registry.conftest import AsStation
 
-    # The deadline passed yesterday: captured before it still counts while inside the grace period.
-    yesterday = date.today() - timedelta(days=1)
-    registry = make_registry(deadline=yesterday, grace_days=3)
-    late = make_registry(deadline=yesterday - timedelta(days=10), grace_days=3)
+    # The default deadline (30 November, Beijing time) and grace (7 days), on registry clocks pinned
+    # after it: captured before it still counts while inside the grace period.
+    last_day = datetime(SEASON, 11, 30, 9, 30, tzinfo=BEIJING)
+    in_grace = registry_clock(datetime(SEASON, 12, 3, 12, 0, tzinfo=BEIJING))
+    registry = make_registry(clock=in_grace)
+    late = make_registry(clock=registry_clock(datetime(SEASON, 12, 8, 0, 5, tzinfo=BEIJING)))
     people = students(registry.db)
-    captured = CAPTURED_AT.replace(year=yesterday.year, month=yesterday.month, day=yesterday.day)
     with TestClient(AsStation(create_app(registry), cert_pem(STATION))) as client:
         ok = _results(
             push(
                 client,
                 STATION,
-                make_batch(STATION, [make_record(people[0], PHOTO, captured_at=captured)]),
+                make_batch(
+                    STATION, [make_record(people[0], PHOTO, captured_at=last_day)], client_time=in_grace()
+                ),
                 [PHOTO],
             )
         )
         # The first instant after the last capture day (midnight Beijing time): already in the past.
         after = registry.settings.deadline_end(SEASON)
+        assert after == datetime(SEASON, 12, 1, tzinfo=BEIJING)
         too_late = make_record(people[1], PHOTOS[1], captured_at=after)
-        late_result = _results(push(client, STATION, make_batch(STATION, [too_late]), [PHOTOS[1]]))[0]
+        late_result = _results(
+            push(client, STATION, make_batch(STATION, [too_late], client_time=in_grace()), [PHOTOS[1]])
+        )[0]
         assert late_result["code"] == "DEADLINE_PASSED" and "deadline" in late_result["detail"]
     assert ok[0]["status"] == "accepted"
     with TestClient(AsStation(create_app(late), cert_pem(STATION))) as client:
-        old = captured - timedelta(days=11)
         too_late = _results(
             push(
                 client,
                 STATION,
-                make_batch(STATION, [make_record(people[2], PHOTOS[2], captured_at=old)]),
+                make_batch(
+                    STATION,
+                    [make_record(people[2], PHOTOS[2], captured_at=last_day)],
+                    client_time=late.now(),
+                ),
                 [PHOTOS[2]],
             )
         )

@@ -89,11 +89,13 @@ def test_every_endpoint_over_mutual_tls_gives_no_server_error(tls_dir, tmp_path)
     from sync.registry.pki import TlsPaths
     from sync.registry.seed import seed_county
     from sync.registry.tls import RegistryServer
-    from tests.registry.helpers import SEASON
+    from tests.registry.helpers import SEASON, registry_clock
 
     db = Database(f"sqlite:///{tmp_path}/registry.db")
     initialise(db, SEASON)
-    registry = Registry.open(Settings(db_url=db.url, blob_dir=tmp_path / "blobs", tls_dir=tls_dir), db)
+    registry = Registry.open(
+        Settings(db_url=db.url, blob_dir=tmp_path / "blobs", tls_dir=tls_dir, clock=registry_clock()), db
+    )
     seed_county(registry, COUNTY, 20, SEASON, seed=3)
     app = create_app(registry)
     paths = TlsPaths(tls_dir)

@@ -33,7 +33,16 @@ from sync.registry.db import Database, RecordRow
 from sync.registry.faults import Faults
 from sync.registry.pki import StationIdentity
 from sync.registry.seed import seed_county
-from tests.registry.helpers import COUNTY, SEASON, STATION, make_batch, make_record, photo_jpeg, students
+from tests.registry.helpers import (
+    COUNTY,
+    SEASON,
+    STATION,
+    make_batch,
+    make_record,
+    photo_jpeg,
+    registry_clock,
+    students,
+)
 
 PHOTOS = [photo_jpeg(seed=100 + i) for i in range(3)]
 IDENTITY = StationIdentity(STATION, COUNTY)
@@ -47,7 +56,8 @@ def test_intake_keeps_its_invariants(db_url, request, tmp_path):
             url = request.getfixturevalue("pg_server").create_database()
         db = Database(url)
         initialise(db, SEASON)
-        registry = Registry.open(Settings(db_url=url, blob_dir=tmp_path / "blobs"), db)
+        blobs = tmp_path / "blobs" if url.startswith("sqlite") else None
+        registry = Registry.open(Settings(db_url=url, blob_dir=blobs, clock=registry_clock()), db)
         seed_county(registry, COUNTY, 12, SEASON, seed=8)
         registry.ensure_station(IDENTITY)
         return registry

@@ -5,6 +5,10 @@ Everything is real: the reference registry (FastAPI + SQLite) served by uvicorn 
 private CA, stations with encrypted SQLCipher databases, the desk workflow for captures, and photos
 made by the camera pipeline from a real portrait (scikit-image's astronaut on a plain backdrop).
 People are synthetic (``sync.protocol.synthetic``).
+
+Dates: the stations capture on the real clock and the registry for entry year 2026 runs on it too, so
+its capture window is set around today (``open_window``: opened 60 days ago, deadline in 60 days)
+and the cards are valid for years from today; the suite passes on any date.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -103,12 +107,20 @@ class RunningRegistry:
             )
 
 
+def open_window(days: int = 60) -> dict:
+    """Registry settings whose capture window holds today: opened ``days`` ago, deadline ``days`` ahead."""
+    today = date.today()
+    return {"season_opens": today - timedelta(days=days), "deadline": today + timedelta(days=days)}
+
+
 def start_registry(tmp: Path, tls_dir: Path, students: int = 40, **settings) -> RunningRegistry:  # type: ignore[no-untyped-def]
     tmp.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{tmp}/registry.db"
     db = Database(url)
     initialise(db, SEASON)
     settings.setdefault("tls_dir", tls_dir)
+    for name, value in open_window().items():
+        settings.setdefault(name, value)
     registry = Registry.open(Settings(db_url=url, blob_dir=tmp / "blobs", **settings), db)
     seed_county(registry, COUNTY, students, SEASON, seed=SEED)
     faults = Faults()
@@ -164,7 +176,7 @@ def _person(national_id: str) -> synthetic.SyntheticPerson:
 
 
 def chip_for(national_id: str) -> ChipData:
-    return synthetic_chip(_person(national_id), valid_until=date(2034, 3, 1))
+    return synthetic_chip(_person(national_id), valid_until=date.today() + timedelta(days=8 * 365))
 
 
 def card_file(path: Path, national_id: str) -> Path:

@@ -4,8 +4,8 @@ The body (bounded by ``X-Registry-Max-Batch-Bytes`` while it is read, ``middlewa
 holds one JSON part named ``batch`` and one ``image/jpeg`` part per photo, named ``sha256:<hex>``.
 Every photo part must be referenced by a record of the batch, or the whole batch is 400 and nothing is
 stored. Then: the Idempotency-Key is claimed (409 while another attempt runs, 422 for another body),
-the photos are stored under their hashes, and each record is decided in its own transaction
-(``intake``). The fault hooks are the injected ``faults`` (``NO_FAULTS`` in production).
+the photos are stored under their hashes (in the claim's transaction when they live in the database),
+and the records are decided (``intake``: one transaction for the batch, per record after a failure). The fault hooks are the injected ``faults`` (``NO_FAULTS`` in production).
 """
 
 from __future__ import annotations
@@ -98,11 +98,10 @@ async def push_batch(
     referenced = {record.photo.sha256 for record in incoming.envelope.records}
     if not set(photos) <= referenced:
         raise ApiError(400, "UNREFERENCED_PART", "a photo part is not referenced by any record of the batch")
-    await run_in_threadpool(intake.claim, registry, incoming)
+    mismatched = await run_in_threadpool(intake.claim_and_store, registry, incoming, photos)
     try:
-        mismatched = await run_in_threadpool(intake.store_photos, registry, photos)
         await run_in_threadpool(faults.after_claim)
-        response = await run_in_threadpool(intake.process, registry, caller, incoming, mismatched, faults)
+        response = await run_in_threadpool(_process, registry, caller, incoming, mismatched, faults, photos)
         faults.after_commit()
     except BaseException:
         await run_in_threadpool(intake.finish, registry, incoming.envelope.batch_id, None)
@@ -111,6 +110,10 @@ async def push_batch(
     faults.after_response_stored(request.scope)
     payload = response.model_dump_json(exclude_none=True).encode()
     return faults.respond(payload) or json_response(response)
+
+
+def _process(registry, caller, incoming, mismatched, faults, photos) -> BatchResponse:  # type: ignore[no-untyped-def]
+    return intake.process(registry, caller, incoming, mismatched, faults, photos=photos)
 
 
 def _check_content_digest(header: str | None, body: bytes) -> None:

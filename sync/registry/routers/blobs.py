@@ -13,5 +13,4 @@ router = APIRouter(prefix="/v1/blobs", route_class=StrictJsonRoute)
 
 @router.post("/missing", response_model=MissingBlobsResponse, responses=error_responses())
 def missing_blobs(body: MissingBlobsRequest, caller: Caller, registry: RegistryDep) -> Response:
-    missing = [sha for sha in dict.fromkeys(body.hashes) if not registry.blobs.exists(sha)]
-    return json_response(MissingBlobsResponse(missing=missing))
+    return json_response(MissingBlobsResponse(missing=registry.blobs.missing(body.hashes)))

@@ -37,7 +37,9 @@ def approvals(
     if_none_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     epoch = registry.epoch
-    page = feed.approvals_page(registry.db, county, cursor, limit, epoch=epoch, season=registry.season)
+    page = feed.approvals_page(
+        registry.db, county, cursor, limit, epoch=epoch, season=registry.season, now=registry.now()
+    )
     etag = f'"{epoch}-{page.head_seq}"'
     if if_none_match == etag and not page.items:
         return Response(status_code=304, headers={"ETag": etag})
