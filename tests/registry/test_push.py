@@ -315,3 +315,26 @@ def test_oversized_batch_is_413(make_registry, cert_pem):
         response = push(client, STATION, batch, [PHOTO])
         assert response.status_code == 413 and response.json()["code"] == "BATCH_TOO_LARGE"
         assert client.get("/v1/ping").headers["X-Registry-Max-Batch-Bytes"] == "20000"
+
+
+def test_orphaned_photos_are_collected_from_either_store(registry, client, db_url):
+    from sync.protocol.canonical import sha256_hex
+    from sync.registry.cli import main as registry_cli
+
+    person = students(registry.db)[0]
+    assert (
+        _results(push(client, STATION, make_batch(STATION, [make_record(person, PHOTO)]), [PHOTO]))[0][
+            "status"
+        ]
+        == "accepted"
+    )
+    orphan = photo_jpeg(99)
+    assert registry.blobs.put(sha256_hex(orphan), orphan)  # stored, then its record never came
+    assert not registry.blobs.put(sha256_hex(orphan), PHOTO)  # bytes that do not match their name
+    assert registry.blobs.missing([sha256_hex(orphan), sha256_hex(PHOTO)]) == []
+    where = ["--blob-dir", str(registry.settings.blob_dir)] if registry.settings.blob_dir else []
+    assert registry_cli(["gc", "--db", db_url, *where, "--min-age-hours", "1"]) == 0
+    assert registry.blobs.exists(sha256_hex(orphan))  # too recent: a retry may still need it
+    assert registry_cli(["gc", "--db", db_url, *where, "--min-age-hours", "0"]) == 0
+    assert registry.blobs.missing([sha256_hex(orphan), sha256_hex(PHOTO)]) == [sha256_hex(orphan)]
+    assert registry.blobs.read_verified(sha256_hex(PHOTO), len(PHOTO)) == PHOTO  # referenced: kept
