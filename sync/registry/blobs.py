@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from sync.protocol.canonical import is_sha256_hex
@@ -197,23 +197,21 @@ class DatabaseBlobStore(BlobStore):
         return mismatched
 
     def _insert(self, session: Session, parts: dict[str, bytes]) -> None:
-        conn = session.connection()
-        present = set(conn.execute(select(_BLOBS.c.sha256).where(_BLOBS.c.sha256.in_(list(parts)))).scalars())
-        if present:  # sent again: young again, so gc leaves it to the record on its way
-            conn.execute(update(_BLOBS).where(_BLOBS.c.sha256.in_(present)).values(stored_at=time.time()))
-        rows = [
-            {"sha256": sha, "size": len(data), "data": data, "stored_at": time.time()}
-            for sha, data in parts.items()
-            if sha not in present
-        ]
-        if not rows:
-            return
-        statement = insert(_BLOBS)
+        """One statement: new photos inserted, ones sent again made young again (gc leaves them to the
+        record on its way)."""
         if self.db.backend == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            statement = pg_insert(_BLOBS).on_conflict_do_nothing(index_elements=["sha256"])
-        conn.execute(statement, rows)
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        now = time.time()
+        statement = upsert(_BLOBS)
+        statement = statement.on_conflict_do_update(
+            index_elements=["sha256"], set_={"stored_at": statement.excluded.stored_at}
+        )
+        rows = [
+            {"sha256": sha, "size": len(data), "data": data, "stored_at": now} for sha, data in parts.items()
+        ]
+        session.connection().execute(statement, rows)
 
     def read_many(self, wanted: dict[str, int]) -> dict[str, bytes]:
         if not wanted:

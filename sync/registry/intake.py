@@ -159,17 +159,29 @@ def claim(registry: Registry, incoming: IncomingBatch, also: Callable[[Session],
 def finish(registry: Registry, batch_id: str, response: BatchResponse | None) -> None:
     """Mark the key done (response stored for audit) or failed (a retry may run it again)."""
     with registry.db.write() as session:
-        row = session.get(BatchRow, batch_id)
-        if row is None:
-            return
-        has_retry = response is None or any(r.status == "retry" for r in response.results)
-        row.state = "failed" if has_retry else "done"
-        row.lease_until = 0.0
-        if response is not None:
-            row.response_json = response.model_dump_json()
+        _mark_finished(session, batch_id, response)
+
+
+def _mark_finished(session: Session, batch_id: str, response: BatchResponse | None) -> None:
+    row = session.get(BatchRow, batch_id)
+    if row is None:
+        return
+    has_retry = response is None or any(r.status == "retry" for r in response.results)
+    row.state = "failed" if has_retry else "done"
+    row.lease_until = 0.0
+    if response is not None:
+        row.response_json = response.model_dump_json()
 
 
 # ---------------------------------------------------------------- the records
+
+
+@dataclass
+class Claimed:
+    """What claiming the key found: photo parts that did not hash to their names, stored outcomes."""
+
+    mismatched: set[str]
+    known: dict[str, object]  # record id -> its stored row, for the batch's records known already
 
 
 def store_photos(registry: Registry, parts: dict[str, bytes]) -> set[str]:
@@ -177,22 +189,30 @@ def store_photos(registry: Registry, parts: dict[str, bytes]) -> set[str]:
     return registry.blobs.put_many(parts)
 
 
-def claim_and_store(registry: Registry, incoming: IncomingBatch, parts: dict[str, bytes]) -> set[str]:
-    """Claim the key and store the photo parts: one transaction when the photos live in the database."""
-    if not registry.blobs.in_database or not parts:
-        claim(registry, incoming)
+def claim_and_store(registry: Registry, incoming: IncomingBatch, parts: dict[str, bytes]) -> Claimed:
+    """Claim the key, store the photo parts and look up the known records: one transaction (photo files
+    are written after it)."""
+    claimed = Claimed(set(), {})
+    in_database = registry.blobs.in_database
+
+    def also(session: Session) -> None:
+        if in_database and parts:
+            claimed.mismatched.update(registry.blobs.put_many(parts, session=session))
+        claimed.known.update(_known_rows(session, [r.record_id for r in incoming.envelope.records]))
+
+    claim(registry, incoming, also=also)
+    if not in_database and parts:
         try:
-            return store_photos(registry, parts)
+            claimed.mismatched.update(store_photos(registry, parts))
         except BaseException:
             finish(registry, incoming.envelope.batch_id, None)  # release the key for the retry
             raise
-    mismatched: set[str] = set()
+    return claimed
 
-    def store(session: Session) -> None:
-        mismatched.update(registry.blobs.put_many(parts, session=session))
 
-    claim(registry, incoming, also=store)
-    return mismatched
+def _known_rows(session: Session, record_ids: list[str]) -> dict[str, object]:
+    rows = session.execute(select(_RECORDS).where(_RECORDS.c.record_id.in_(record_ids)))
+    return {row.record_id: row for row in rows}
 
 
 def process(
@@ -203,17 +223,21 @@ def process(
     faults: NoFaults = NO_FAULTS,
     *,
     photos: dict[str, bytes] | None = None,
+    known: dict[str, object] | None = None,
+    finish_key: bool = False,
 ) -> BatchResponse:
-    """Decide every record of the batch; ``photos`` are this request's parts (already hashed and stored)."""
+    """Decide every record of the batch.
+
+    ``photos`` are this request's parts (hashed and stored already), ``known`` the stored rows found
+    when the key was claimed; with ``finish_key`` the key is marked finished in the deciding
+    transaction (one commit for both), else the caller runs ``finish``.
+    """
     envelope = incoming.envelope
     received_at = registry.now()
     records = list(zip(envelope.records, incoming.raw_records, strict=True))
-    with registry.db.read() as session:
-        ids = [record.record_id for record, _ in records]
-        known = {
-            row.record_id: row
-            for row in session.execute(select(_RECORDS).where(_RECORDS.c.record_id.in_(ids)))
-        }
+    if known is None:
+        with registry.db.read() as session:
+            known = _known_rows(session, [record.record_id for record, _ in records])
     results: list[RecordResult | None] = []
     pending: list[tuple[int, Pending]] = []
     parts = {sha: data for sha, data in (photos or {}).items() if sha not in mismatched}
@@ -223,7 +247,7 @@ def process(
         if record.record_id not in known and record.photo.sha256 not in parts
     }
     stored = registry.blobs.read_many(wanted)
-    for index, (record, raw) in enumerate(records):
+    for record, raw in records:
         row = known.get(record.record_id)
         if row is not None:
             results.append(_known(row, record, identity.station_id))
@@ -231,31 +255,49 @@ def process(
         photo = parts.get(record.photo.sha256, stored.get(record.photo.sha256))
         if photo is None or len(photo) != record.photo.bytes:
             if record.photo.sha256 in mismatched:
-                results.append(
-                    _retry(record, "BLOB_HASH_MISMATCH", "the photo part did not hash to its name; resend it")
-                )
+                detail = "the photo part did not hash to its name; resend it"
+                results.append(_retry(record, "BLOB_HASH_MISMATCH", detail))
             else:
                 results.append(
                     _retry(record, "BLOB_MISSING", "the photo is not on the registry; send its part")
                 )
             continue
         card, early = examine(registry, envelope, record, photo, received_at)
+        pending.append((len(results), Pending(record, raw, card, early)))
         results.append(None)
-        pending.append((index, Pending(record, raw, card, early)))
+
+    def respond(decided: list[RecordResult]) -> BatchResponse:
+        for (index, _item), result in zip(pending, decided, strict=True):
+            results[index] = result
+        return BatchResponse(batch_id=envelope.batch_id, server_time=registry.now(), results=results)
+
+    response = None
     if pending:
         batch = _batch(registry, identity, envelope, received_at)
-        for index, result in zip(
-            [i for i, _ in pending],
-            _decide_all(registry, batch, [p for _, p in pending], faults),
-            strict=True,
-        ):
-            results[index] = result
-    final = [r for r in results if r is not None]
-    tally = Counter(r.code or r.status for r in final)
+        items = [item for _index, item in pending]
+        try:
+            with registry.db.write() as session:  # the whole batch in one transaction
+                decisions = decide_in_transaction(session, batch, items, faults)
+                response = respond(
+                    [_result(d, item, batch.station_id) for d, item in zip(decisions, items, strict=True)]
+                )
+                if finish_key:
+                    _mark_finished(session, envelope.batch_id, response)
+                faults.before_commit()
+        except (IntegrityError, OperationalError, InjectedFault) as error:
+            log.info("deciding a batch of %d record(s) one by one after %s", len(items), type(error).__name__)
+            response = respond([_decide_one(registry, batch, item, faults) for item in items])
+            if finish_key:
+                finish(registry, envelope.batch_id, response)
+    else:
+        response = respond([])
+        if finish_key:
+            finish(registry, envelope.batch_id, response)
+    tally = Counter(r.code or r.status for r in response.results)
     log.info(
         "batch from %s: %s", identity.station_id, ", ".join(f"{k} {v}" for k, v in sorted(tally.items()))
     )
-    return BatchResponse(batch_id=envelope.batch_id, server_time=registry.now(), results=final)
+    return response
 
 
 def _batch(
@@ -272,23 +314,6 @@ def _batch(
         grace=timedelta(days=settings.grace_days),
         review_manual=settings.manual_evidence == "review",
     )
-
-
-def _decide_all(
-    registry: Registry, batch: Batch, pending: list[Pending], faults: NoFaults
-) -> list[RecordResult]:
-    """One transaction for all; after a failure, one transaction per record (module docstring)."""
-    try:
-        with registry.db.write() as session:
-            decisions = decide_in_transaction(session, batch, pending, faults)
-            faults.before_commit()
-        return [
-            _result(decision, item, batch.station_id)
-            for decision, item in zip(decisions, pending, strict=True)
-        ]
-    except (IntegrityError, OperationalError, InjectedFault) as error:
-        log.info("deciding a batch of %d record(s) one by one after %s", len(pending), type(error).__name__)
-    return [_decide_one(registry, batch, item, faults) for item in pending]
 
 
 def _decide_one(registry: Registry, batch: Batch, item: Pending, faults: NoFaults) -> RecordResult:

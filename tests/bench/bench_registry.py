@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -36,7 +37,16 @@ from sync.registry.core import Registry, initialise
 from sync.registry.db import Database, Student
 from sync.registry.pki import TlsPaths, init_pki, issue_station
 from sync.registry.seed import seed_county
-from tests.registry.helpers import SEASON, make_batch, make_record, multipart_files, photo_copy, students
+from tests.registry.helpers import (
+    BEIJING,
+    SEASON,
+    make_batch,
+    make_record,
+    multipart_files,
+    open_deadline_args,
+    photo_copy,
+    students,
+)
 
 STATIONS = 8
 BATCH_RECORDS = 10
@@ -117,7 +127,7 @@ def _prepare_push(db: Database, registry: Registry, counties: list[str], per_sta
                 key = index * 100_000 + start + offset
                 photos.append(photo_cache.setdefault(key, photo_copy(key)))
             records = [make_record(p, photo) for p, photo in zip(chunk, photos, strict=True)]
-            batch = make_batch(station, records)
+            batch = make_batch(station, records, client_time=datetime.now(BEIJING))
             batches.append((batch["batch_id"], multipart_files(batch, photos), len(records)))
         bodies[station] = batches
     return bodies
@@ -201,7 +211,9 @@ def run_backend(
 ) -> None:
     db = Database(db_url)
     initialise(db, SEASON)
-    registry = Registry.open(Settings(db_url=db_url, blob_dir=work / f"{name}-blobs"), db)
+    # Photos: files beside SQLite; in the database with PostgreSQL (what several nodes share).
+    blob_args = ["--blob-dir", str(work / f"{name}-blobs")] if db.is_sqlite else []
+    registry = Registry.open(Settings(db_url=db_url, blob_dir=work / f"{name}-blobs" if db.is_sqlite else None), db)
     counties = [c.code6 for c in codes.counties() if c.code6 != PULL_COUNTY][:STATIONS]
     per_station = max(BATCH_RECORDS, int(60 * scale) // BATCH_RECORDS * BATCH_RECORDS)
     bodies = _prepare_push(db, registry, counties, per_station)
@@ -223,8 +235,8 @@ def run_backend(
             str(port),
             "--tls-dir",
             str(tls.root),
-            "--blob-dir",
-            str(work / f"{name}-blobs"),
+            *blob_args,
+            *open_deadline_args(),  # entry year 2026's records stay within the deadline on any date
             "--workers",
             str(workers),
         ]

@@ -98,22 +98,31 @@ async def push_batch(
     referenced = {record.photo.sha256 for record in incoming.envelope.records}
     if not set(photos) <= referenced:
         raise ApiError(400, "UNREFERENCED_PART", "a photo part is not referenced by any record of the batch")
-    mismatched = await run_in_threadpool(intake.claim_and_store, registry, incoming, photos)
+    claimed = await run_in_threadpool(intake.claim_and_store, registry, incoming, photos)
     try:
         await run_in_threadpool(faults.after_claim)
-        response = await run_in_threadpool(_process, registry, caller, incoming, mismatched, faults, photos)
+        response = await run_in_threadpool(_process, registry, caller, incoming, claimed, faults, photos)
         faults.after_commit()
     except BaseException:
         await run_in_threadpool(intake.finish, registry, incoming.envelope.batch_id, None)
         raise
-    await run_in_threadpool(intake.finish, registry, incoming.envelope.batch_id, response)
     faults.after_response_stored(request.scope)
     payload = response.model_dump_json(exclude_none=True).encode()
     return faults.respond(payload) or json_response(response)
 
 
-def _process(registry, caller, incoming, mismatched, faults, photos) -> BatchResponse:  # type: ignore[no-untyped-def]
-    return intake.process(registry, caller, incoming, mismatched, faults, photos=photos)
+def _process(registry, caller, incoming, claimed, faults, photos) -> BatchResponse:  # type: ignore[no-untyped-def]
+    """The records decided, and the key marked finished in the same transaction."""
+    return intake.process(
+        registry,
+        caller,
+        incoming,
+        claimed.mismatched,
+        faults,
+        photos=photos,
+        known=claimed.known,
+        finish_key=True,
+    )
 
 
 def _check_content_digest(header: str | None, body: bytes) -> None:
