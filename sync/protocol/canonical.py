@@ -43,11 +43,25 @@ def canonical_json(value: Any) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
+class CanonicalText(str):
+    """Canonical JSON text made already (``canonical_record``): emitted as it is, not as a string."""
+
+
+_STRING = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per string
+_LITERALS = {None: "null", True: "true", False: "false"}
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be")
+
+
 def _emit(value: Any, out: list[str]) -> None:
     if value is None or value is True or value is False:
-        out.append(json.dumps(value))
+        out.append(_LITERALS[value])
+    elif isinstance(value, CanonicalText):
+        out.append(value)
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(_STRING(value))
     elif isinstance(value, int):
         out.append(str(value))
     elif isinstance(value, float):
@@ -57,10 +71,10 @@ def _emit(value: Any, out: list[str]) -> None:
             if not isinstance(key, str):
                 raise CanonicalJsonError(f"object keys must be strings, got {type(key).__name__}")
         out.append("{")
-        for index, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
+        for index, key in enumerate(sorted(value, key=_utf16_key)):
             if index:
                 out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(_STRING(key))
             out.append(":")
             _emit(value[key], out)
         out.append("}")
@@ -107,6 +121,22 @@ def payload_sha256(record: dict[str, Any]) -> str:
     """Hex SHA-256 of the record's canonical JSON, excluding its own ``payload_sha256`` member."""
     body = {key: value for key, value in record.items() if key != HASH_FIELD}
     return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def canonical_record(record: dict[str, Any]) -> tuple[str, CanonicalText]:
+    """``payload_sha256`` of the record as it should be, and the canonical text of the record as it is
+    (with the ``payload_sha256`` member it carries), each member serialised once."""
+    for key in record:
+        if not isinstance(key, str):
+            raise CanonicalJsonError(f"object keys must be strings, got {type(key).__name__}")
+    members = {}
+    for key in sorted(record, key=_utf16_key):
+        parts: list[str] = []
+        _emit(record[key], parts)
+        members[key] = _STRING(key) + ":" + "".join(parts)
+    without_hash = "{" + ",".join(text for key, text in members.items() if key != HASH_FIELD) + "}"
+    whole = CanonicalText("{" + ",".join(members.values()) + "}")
+    return hashlib.sha256(without_hash.encode("utf-8")).hexdigest(), whole
 
 
 def sha256_hex(data: bytes) -> str:

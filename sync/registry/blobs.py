@@ -94,6 +94,7 @@ class FileBlobStore(BlobStore):
         self.db = db  # to check references before deleting
         for directory in (self.root, self.root / "sha256", self.root / "tmp"):
             _private_dir(directory)
+        self._fanout: set[str] = set()  # sha256/<2 hex> directories known to exist
 
     def path(self, sha256: str) -> Path:
         if not is_sha256_hex(sha256):
@@ -124,8 +125,9 @@ class FileBlobStore(BlobStore):
                 os.fsync(fd)
                 open_files.pop(0)
                 os.close(fd)
-                if not final.parent.exists():
+                if final.parent.name not in self._fanout:
                     _private_dir(final.parent)
+                    self._fanout.add(final.parent.name)
                 os.replace(tmp, final)
         finally:
             for tmp, fd, _final in open_files:

@@ -50,6 +50,7 @@ class Pending:
     raw: dict
     card: ChipData | None  # the card as the chip block says (None: manual evidence without a block)
     early: Rejection | None  # a refusal found before the transaction (evidence, photo, time)
+    canonical: str | None = None  # the record's canonical JSON, when the envelope check made it
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,17 @@ class Decision:
 
 
 def decide_in_transaction(
-    session: Session, batch: Batch, pending: list[Pending], faults: NoFaults
+    session: Session, batch: Batch, pending: list[Pending], faults: NoFaults, *, check_known: bool = True
 ) -> list[Decision]:
+    """Decide ``pending`` in batch order (module docstring). Without ``check_known`` the caller has looked
+    the record ids up already; one that arrived since fails the insert on the primary key instead."""
     conn = session.connection()
     ids = [p.record.record_id for p in pending]
-    known = {
-        row.record_id: row for row in conn.execute(select(_RECORDS).where(_RECORDS.c.record_id.in_(ids)))
-    }
+    known = {}
+    if check_known:
+        known = {
+            row.record_id: row for row in conn.execute(select(_RECORDS).where(_RECORDS.c.record_id.in_(ids)))
+        }
     wanted = {p.record.student_id for p in pending}
     students = {
         row.student_id: row
@@ -88,21 +93,27 @@ def decide_in_transaction(
     national_ids = {p.record.record_id: _national_id(p, students.get(p.record.student_id)) for p in pending}
     photos = {p.record.photo.sha256 for p in pending}
     photo_users: dict[str, set[str]] = {}
-    for sha, student_id in conn.execute(
-        select(_RECORDS.c.photo_sha256, _RECORDS.c.student_id).where(
-            _RECORDS.c.photo_sha256.in_(photos), _RECORDS.c.outcome.in_(_HOLDS_PHOTO)
-        )
-    ):
-        photo_users.setdefault(sha, set()).add(student_id)
-    holders: dict[str, str] = dict(
-        conn.execute(
-            select(_RECORDS.c.national_id, _RECORDS.c.student_id).where(
-                _RECORDS.c.season == batch.season,
-                _RECORDS.c.national_id.in_(set(national_ids.values())),
-                _RECORDS.c.outcome == "registered",
-            )
-        ).all()
+    holders: dict[str, str] = {}
+    uses_photo = _RECORDS.c.photo_sha256.in_(photos) & _RECORDS.c.outcome.in_(_HOLDS_PHOTO)
+    holds_number = (
+        (_RECORDS.c.season == batch.season)
+        & _RECORDS.c.national_id.in_(set(national_ids.values()))
+        & (_RECORDS.c.outcome == "registered")
     )
+    lookup = select(
+        _RECORDS.c.photo_sha256,
+        _RECORDS.c.national_id,
+        _RECORDS.c.student_id,
+        _RECORDS.c.outcome,
+        _RECORDS.c.season,
+    )
+    for sha, national_id, student_id, outcome, season in conn.execute(
+        lookup.where(uses_photo | holds_number)
+    ):
+        if sha in photos and outcome in _HOLDS_PHOTO:
+            photo_users.setdefault(sha, set()).add(student_id)
+        if outcome == "registered" and season == batch.season:
+            holders[national_id] = student_id
     missing_holders = set(holders.values()) - set(students)
     if missing_holders:
         students.update(
@@ -191,7 +202,9 @@ def _new_row(batch: Batch, item: Pending, national_id: str, outcome: str, values
         captured_at=iso(record.captured_at),
         received_at=iso(batch.received_at),
         clock_offset_s=batch.envelope.clock_offset_s,
-        record_json=canonical_json(item.raw).decode("utf-8"),
+        record_json=item.canonical
+        if item.canonical is not None
+        else canonical_json(item.raw).decode("utf-8"),
         evidence=record.evidence,
         approved_by=record.manual_approval.approved_by if record.manual_approval else None,
     )

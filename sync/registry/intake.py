@@ -39,12 +39,12 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from sync.protocol import strictjson
-from sync.protocol.canonical import CanonicalJsonError, canonical_json, payload_sha256, sha256_hex
+from sync.protocol.canonical import CanonicalJsonError, canonical_json, canonical_record, sha256_hex
 from sync.protocol.card import ChipData
 from sync.protocol.wire import BatchEnvelope, BatchResponse, Record, RecordResult
 from sync.registry import evidence, photos
@@ -59,6 +59,7 @@ from sync.registry.pki import StationIdentity
 
 log = logging.getLogger("sync.registry.intake")
 _RECORDS = RecordRow.__table__
+_BATCHES = BatchRow.__table__
 REVIEW_RETRY_S = 3600
 
 
@@ -67,6 +68,7 @@ class IncomingBatch:
     envelope: BatchEnvelope
     raw_records: list[dict]
     body_sha256: str
+    canonical_records: list[str] | None = None  # each record's canonical JSON, as received
 
 
 def parse_envelope(
@@ -93,6 +95,7 @@ def parse_envelope(
     if envelope.season != season:
         raise ApiError(403, "WRONG_SEASON", f"this registry takes entry year {season}")
     seen: set[str] = set()
+    canonical: list[str] = []
     try:
         for record, raw_record in zip(envelope.records, raw["records"], strict=True):
             if record.county != identity.county:
@@ -100,14 +103,16 @@ def parse_envelope(
             if record.record_id in seen:
                 raise ApiError(400, "DUPLICATE_RECORD_IN_BATCH", f"record {record.record_id} appears twice")
             seen.add(record.record_id)
-            if payload_sha256(raw_record) != record.payload_sha256:
+            expected, text = canonical_record(raw_record)  # each record serialised once, used thrice
+            if expected != record.payload_sha256:
                 raise ApiError(
                     400, "PAYLOAD_HASH_INVALID", f"record {record.record_id}: payload_sha256 differs"
                 )
-        body_sha256 = sha256_hex(canonical_json(raw))
+            canonical.append(text)
+        body_sha256 = sha256_hex(canonical_json({**raw, "records": canonical}))
     except CanonicalJsonError as error:  # a number canonical JSON cannot represent exactly
         raise ApiError(400, "MALFORMED_BATCH", f"the batch part: {error}") from None
-    return IncomingBatch(envelope, list(raw["records"]), body_sha256)
+    return IncomingBatch(envelope, list(raw["records"]), body_sha256, canonical)
 
 
 # ---------------------------------------------------------------- Idempotency-Key claim
@@ -120,40 +125,48 @@ def claim(registry: Registry, incoming: IncomingBatch, also: Callable[[Session],
     database: one commit for both)."""
     envelope = incoming.envelope
     now = time.time()
-    for _ in range(2):
-        try:
-            with registry.db.write() as session:
-                row = session.get(BatchRow, envelope.batch_id)
-                if row is None:
-                    session.add(
-                        BatchRow(
-                            batch_id=envelope.batch_id,
-                            station_id=envelope.station_id,
-                            body_sha256=incoming.body_sha256,
-                            state="in_progress",
-                            lease_until=now + registry.settings.batch_lease_s,
-                            created_at=iso(registry.now()),
-                        )
-                    )
-                    if also is not None:
-                        also(session)
-                    return
-                if row.body_sha256 != incoming.body_sha256 or row.station_id != envelope.station_id:
-                    raise ApiError(
-                        422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for another body"
-                    )
-                if row.state == "in_progress" and row.lease_until > now:
-                    raise ApiError(
-                        409, "BATCH_IN_FLIGHT", "this batch is still being processed", retry_after_s=2
-                    )
-                row.state = "in_progress"
-                row.lease_until = now + registry.settings.batch_lease_s
-                if also is not None:
-                    also(session)
-                return
-        except IntegrityError:  # a concurrent first claim won the insert
-            continue
-    raise ApiError(409, "BATCH_IN_FLIGHT", "this batch is still being processed", retry_after_s=2)
+    fresh = {
+        "batch_id": envelope.batch_id,
+        "station_id": envelope.station_id,
+        "body_sha256": incoming.body_sha256,
+        "state": "in_progress",
+        "lease_until": now + registry.settings.batch_lease_s,
+        "created_at": iso(registry.now()),
+    }
+    with registry.db.write() as session:
+        conn = session.connection()
+        new = conn.execute(
+            _upsert(registry, _BATCHES)
+            .values(**fresh)
+            .on_conflict_do_nothing(index_elements=["batch_id"])
+            .returning(_BATCHES.c.batch_id)
+        ).first()
+        if new is None:  # the key was seen before (or a concurrent first claim just won the insert)
+            row = conn.execute(select(_BATCHES).where(_BATCHES.c.batch_id == envelope.batch_id)).first()
+            if row is not None and (
+                row.body_sha256 != incoming.body_sha256 or row.station_id != envelope.station_id
+            ):
+                raise ApiError(
+                    422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for another body"
+                )
+            if row is None or (row.state == "in_progress" and row.lease_until > now):
+                raise ApiError(409, "BATCH_IN_FLIGHT", "this batch is still being processed", retry_after_s=2)
+            conn.execute(
+                update(_BATCHES)
+                .where(_BATCHES.c.batch_id == envelope.batch_id)
+                .values(state="in_progress", lease_until=fresh["lease_until"])
+            )
+        if also is not None:
+            also(session)
+
+
+def _upsert(registry: Registry, table):  # type: ignore[no-untyped-def]
+    """``INSERT`` with the dialect's ``ON CONFLICT`` clauses (PostgreSQL and SQLite both have them)."""
+    if registry.db.backend == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
 
 
 def finish(registry: Registry, batch_id: str, response: BatchResponse | None) -> None:
@@ -163,14 +176,11 @@ def finish(registry: Registry, batch_id: str, response: BatchResponse | None) ->
 
 
 def _mark_finished(session: Session, batch_id: str, response: BatchResponse | None) -> None:
-    row = session.get(BatchRow, batch_id)
-    if row is None:
-        return
     has_retry = response is None or any(r.status == "retry" for r in response.results)
-    row.state = "failed" if has_retry else "done"
-    row.lease_until = 0.0
+    values: dict = {"state": "failed" if has_retry else "done", "lease_until": 0.0}
     if response is not None:
-        row.response_json = response.model_dump_json()
+        values["response_json"] = response.model_dump_json()
+    session.execute(update(_BATCHES).where(_BATCHES.c.batch_id == batch_id).values(**values))
 
 
 # ---------------------------------------------------------------- the records
@@ -234,20 +244,21 @@ def process(
     """
     envelope = incoming.envelope
     received_at = registry.now()
-    records = list(zip(envelope.records, incoming.raw_records, strict=True))
+    texts = incoming.canonical_records or [None] * len(envelope.records)
+    records = list(zip(envelope.records, incoming.raw_records, texts, strict=True))
     if known is None:
         with registry.db.read() as session:
-            known = _known_rows(session, [record.record_id for record, _ in records])
+            known = _known_rows(session, [record.record_id for record, _, _ in records])
     results: list[RecordResult | None] = []
     pending: list[tuple[int, Pending]] = []
     parts = {sha: data for sha, data in (photos or {}).items() if sha not in mismatched}
     wanted = {
         record.photo.sha256: record.photo.bytes
-        for record, _ in records
+        for record, _, _ in records
         if record.record_id not in known and record.photo.sha256 not in parts
     }
     stored = registry.blobs.read_many(wanted)
-    for record, raw in records:
+    for record, raw, text in records:
         row = known.get(record.record_id)
         if row is not None:
             results.append(_known(row, record, identity.station_id))
@@ -263,7 +274,7 @@ def process(
                 )
             continue
         card, early = examine(registry, envelope, record, photo, received_at)
-        pending.append((len(results), Pending(record, raw, card, early)))
+        pending.append((len(results), Pending(record, raw, card, early, text)))
         results.append(None)
 
     def respond(decided: list[RecordResult]) -> BatchResponse:
@@ -277,7 +288,7 @@ def process(
         items = [item for _index, item in pending]
         try:
             with registry.db.write() as session:  # the whole batch in one transaction
-                decisions = decide_in_transaction(session, batch, items, faults)
+                decisions = decide_in_transaction(session, batch, items, faults, check_known=False)
                 response = respond(
                     [_result(d, item, batch.station_id) for d, item in zip(decisions, items, strict=True)]
                 )

@@ -11,6 +11,7 @@ from sync.protocol import cursor
 from sync.protocol.canonical import (
     CanonicalJsonError,
     canonical_json,
+    canonical_record,
     is_uuid7,
     payload_sha256,
     uuid7,
@@ -55,6 +56,21 @@ def test_payload_hash_ignores_only_itself():
     digest = payload_sha256(record)
     assert payload_sha256({**record, "payload_sha256": digest}) == digest
     assert payload_sha256({**record, "n": 2}) != digest
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["payload_sha256", "a", "z", "é", "\U0001f600"]) | st.text(max_size=4),
+        json_values,
+        max_size=6,
+    )
+)
+def test_canonical_record_is_the_hash_and_the_text_in_one_pass(record):
+    digest, text = canonical_record(record)
+    assert digest == payload_sha256(record)
+    assert text.encode() == canonical_json(record)
+    assert canonical_json({"records": [text]}) == canonical_json({"records": [record]})
 
 
 def test_uuid7():
