@@ -63,6 +63,7 @@ class Policy:
     max_batch_bytes: int = 1_000_000
     max_records: int = 25
     target_batch_s: float = 15.0  # a cut wastes at most about this much link time
+    tail_allowance: float = 1.5  # what is left rides along when it fits this many byte budgets
     split_after_failures: int = 2
     page_limit: int = 500
     max_wait_s: float = 30.0  # wait this long in a session for records whose backoff ends soon
@@ -99,6 +100,7 @@ class SyncEngine:
         self.feed = f"approvals:{county}"
         self._session: RegistrySession | None = None
         self._failures = 0
+        self._ledger_after_push: LedgerDigest | None = None  # the last applied batch answer's digest
 
     # ------------------------------------------------------------------ sessions
 
@@ -115,6 +117,7 @@ class SyncEngine:
             self._failed(report, error)
             return report
         self._session = session
+        self._ledger_after_push = None
         try:
             self._retrying(report, session.ping)
             report.clock_offset_s = session.clock_offset_s
@@ -265,16 +268,20 @@ class SyncEngine:
 
     def push(self, report: SyncReport) -> None:
         p = self.policy
-        max_records = 1  # the first batch of a session is a single record (also a probe)
+        max_records = 1  # the first batch of a session is a single record (a probe of the link)
         byte_cap = min(p.max_batch_bytes, self.session.max_batch_bytes or p.max_batch_bytes)
         byte_budget = byte_cap
-        clean = 0
+        round_trip_s = getattr(self.session, "round_trip_s", None) or 0.0
+        probing = True
+        record_bytes: float | None = None  # mean size of the records sent so far
         busy = 0
         failed_sends: dict[str, int] = {}
         while True:
             batch = next(iter(self.store.open_batches()), None)
             if batch is None:
-                batch = self.store.form_batch(max_bytes=byte_budget, max_records=max_records)
+                batch = self.store.form_batch(
+                    max_bytes=self._with_tail(byte_budget, byte_cap, record_bytes), max_records=max_records
+                )
                 if batch is not None:
                     self.faults.reached("after_batch_persist")
             if batch is None:
@@ -294,6 +301,7 @@ class SyncEngine:
                 self.store.abandon_batch(batch.batch_id, "BODY_CHANGED")
                 continue
             report.attempts += 1
+            self._ledger_after_push = None  # until this batch's answer is applied
             started = time.monotonic()
             try:
                 response = self.session.post_batch(
@@ -308,7 +316,7 @@ class SyncEngine:
             except TransportError as error:
                 report.wasted_bytes += len(body.body)
                 failed_sends[batch.batch_id] = failed_sends.get(batch.batch_id, 0) + 1
-                max_records, clean = max(1, max_records // 2), 0
+                max_records = max(1, max_records // 2)
                 if failed_sends[batch.batch_id] >= p.split_after_failures and len(batch.record_ids) > 1:
                     self.store.abandon_batch(batch.batch_id, "SPLIT")
                     max_records = max(1, len(batch.record_ids) // 2)
@@ -343,6 +351,7 @@ class SyncEngine:
                 continue
             self.faults.reached("after_response_before_apply")
             counts = self.store.apply_results(batch.batch_id, checked)
+            self._ledger_after_push = getattr(self.session, "ledger_digest", None)
             elapsed = max(time.monotonic() - started, 1e-3)
             self._failures, busy = 0, 0
             report.batches += 1
@@ -355,20 +364,39 @@ class SyncEngine:
             report.body_bytes += len(body.body)
             report.payload_bytes += body.payload_bytes
             report.batch_sizes.append(len(batch.record_ids))
-            clean += 1
-            if clean >= 3:
-                max_records, clean = min(p.max_records, max_records + 1), 0
-            goodput = len(body.body) / elapsed
+            # Sized by time on the link, not by count: after a clean batch the record limit doubles
+            # (the probe opens it fully at once) and the bytes follow the goodput measured on the
+            # transfer itself -- the round trip and the registry's answer are not link time.
+            max_records = p.max_records if probing else min(p.max_records, max_records * 2)
+            probing = False
+            record_bytes = batch.size_bytes / len(batch.record_ids)
+            transfer_s = max(elapsed - round_trip_s, elapsed / 4)
+            goodput = len(body.body) / transfer_s
             byte_budget = int(min(byte_cap, max(goodput * p.target_batch_s, 1)))
+
+    def _with_tail(self, byte_budget: int, byte_cap: int, record_bytes: float | None) -> int:
+        """The budget of the next batch, stretched to take what is left when that fits ``tail_allowance``
+        budgets: a tail sent alone would cost a whole round trip for a few records (slow links)."""
+        if record_bytes is None:
+            return byte_budget  # the probe
+        stretched = min(byte_cap, int(byte_budget * self.policy.tail_allowance))
+        return stretched if self.store.pending_count() * record_bytes <= stretched else byte_budget
 
     # ------------------------------------------------------------------ reconciliation (§9)
 
     def reconcile(self, report: SyncReport) -> int:
-        """Compare with the ledger; confirm what it holds, reopen what it lacks. Returns records reopened."""
+        """Compare with the ledger; confirm what it holds, reopen what it lacks. Returns records reopened.
+
+        The ledger digest is the one the last batch answer of this push carried, when the push ended
+        with that answer applied (one round trip less on a slow link); else it is asked for.
+        """
         path = f"/v1/stations/{self.station_id}/ledger"
-        digest: LedgerDigest = self._retrying(  # type: ignore[assignment]
-            report, lambda: self.session.get_model(path + "/digest", LedgerDigest)
-        )
+        digest = self._ledger_after_push
+        self._ledger_after_push = None
+        if digest is None:
+            digest = self._retrying(  # type: ignore[assignment]
+                report, lambda: self.session.get_model(path + "/digest", LedgerDigest)
+            )
         local_states = self.store.local_states()
         final = [s for s in local_states if s.state in ("accepted", "rejected")]
         report.ledger_digest_ok = self.store.outbox_digest() == (digest.count, digest.xor_sha256)

@@ -49,7 +49,14 @@ from sync.client.errors import (
     TransportError,
 )
 from sync.client.tlsmaterial import Credentials, check_client_certificate, client_context
-from sync.protocol.wire import MAX_BATCH_BYTES_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION
+from sync.protocol.wire import (
+    LEDGER_DIGEST_HEADER,
+    MAX_BATCH_BYTES_HEADER,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    LedgerDigest,
+    parse_ledger_digest,
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 USER_AGENT = "capture-station/1"
@@ -153,6 +160,8 @@ class RegistrySession:
         self.session.mount("https://", _PrivateCaAdapter(self._context))
         self.clock_offset_s: float | None = None  # station clock minus registry clock
         self.max_batch_bytes: int | None = None
+        self.round_trip_s: float | None = None  # estimated at ping (see ``ping``)
+        self.ledger_digest: LedgerDigest | None = None  # from the last batch answer (§9.3)
         self.bytes_up = 0  # request bodies handed to the socket (attempted)
         self.requests = 0
 
@@ -163,6 +172,7 @@ class RegistrySession:
 
     def ping(self) -> None:
         """``GET /v1/ping``: proves reachability, auth, proxy and portal; reads limits and clock skew."""
+        started = time.monotonic()
         try:
             answer = self.request("GET", "/v1/ping")
         except TransportError as error:
@@ -175,6 +185,8 @@ class RegistrySession:
             raise TransportError(
                 "NOT_PROTOCOL", f"ping answered {answer.status}, not 204", status=answer.status
             )
+        # The first call of a session opens the connection: TLS handshake and request, two round trips.
+        self.round_trip_s = (time.monotonic() - started) / 2
         limit = answer.headers.get(MAX_BATCH_BYTES_HEADER, "")
         self.max_batch_bytes = int(limit) if limit.isdigit() else None
         date = answer.headers.get("Date")
@@ -220,9 +232,13 @@ class RegistrySession:
         return self._model(answer, model)
 
     def post_batch(self, path: str, body: bytes, content_type: str, key: str, model: type[Model]) -> Model:
+        """Send one batch; ``ledger_digest`` then holds the station's ledger digest the answer carried."""
         headers = {"Content-Type": content_type, "Idempotency-Key": f'"{key}"'}
+        self.ledger_digest = None
         answer = self.request("POST", path, body=body, headers=headers)
-        return self._model(answer, model)
+        result = self._model(answer, model)
+        self.ledger_digest = parse_ledger_digest(answer.headers.get(LEDGER_DIGEST_HEADER))
+        return result
 
     def request(
         self,

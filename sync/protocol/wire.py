@@ -31,6 +31,8 @@ from sync.protocol.canonical import is_sha256_hex
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Registry-Protocol"
 MAX_BATCH_BYTES_HEADER = "X-Registry-Max-Batch-Bytes"
+# On a batch answer: the station's ledger digest once the batch was decided (docs/sync-protocol.md §9.3).
+LEDGER_DIGEST_HEADER = "X-Registry-Ledger-Digest"
 PHOTO_PART_PREFIX = "sha256:"
 BATCH_PART_NAME = "batch"
 MAX_RECORDS_PER_BATCH = 100
@@ -305,6 +307,26 @@ class LedgerDigest(_Wire):
     head_seq: int = Field(ge=0)
     count: int = Field(ge=0)
     xor_sha256: str  # XOR of sha256("record_id|status|reg_no") over the ledger
+
+
+def format_ledger_digest(digest: LedgerDigest) -> str:
+    """The ``X-Registry-Ledger-Digest`` header value: ``head_seq=N;count=N;xor_sha256=<64 hex>``."""
+    return f"head_seq={digest.head_seq};count={digest.count};xor_sha256={digest.xor_sha256}"
+
+
+def parse_ledger_digest(value: str | None) -> LedgerDigest | None:
+    """The digest a header value carries, or None if there is none or it is malformed (never trusted
+    beyond a comparison: a wrong one only makes the station walk the ledger)."""
+    if not value:
+        return None
+    try:
+        members = dict(part.strip().split("=", 1) for part in value.split(";"))
+        xor = members["xor_sha256"].strip().lower()
+        if len(xor) != 64 or any(c not in "0123456789abcdef" for c in xor):
+            return None
+        return LedgerDigest(head_seq=int(members["head_seq"]), count=int(members["count"]), xor_sha256=xor)
+    except (ValueError, KeyError):  # a ValidationError is a ValueError
+        return None
 
 
 class MissingBlobsRequest(_Wire):

@@ -51,7 +51,7 @@ from sync.registry import evidence, photos
 from sync.registry.config import BEIJING
 from sync.registry.core import Registry
 from sync.registry.db import BatchRow, RecordRow, iso
-from sync.registry.decisions import Batch, Decision, Pending, decide_in_transaction
+from sync.registry.decisions import Batch, Decision, LedgerState, Pending, decide_in_transaction, ledger_state
 from sync.registry.errors import ApiError
 from sync.registry.evidence import Rejection
 from sync.registry.faults import NO_FAULTS, InjectedFault, NoFaults
@@ -225,6 +225,12 @@ def _known_rows(session: Session, record_ids: list[str]) -> dict[str, object]:
     return {row.record_id: row for row in rows}
 
 
+@dataclass(frozen=True)
+class Processed:
+    response: BatchResponse
+    ledger: LedgerState | None  # the station's ledger once the batch was decided (a response header)
+
+
 def process(
     registry: Registry,
     identity: StationIdentity,
@@ -236,6 +242,23 @@ def process(
     known: dict[str, object] | None = None,
     finish_key: bool = False,
 ) -> BatchResponse:
+    """Decide every record of the batch (``process_batch``); the response."""
+    return process_batch(
+        registry, identity, incoming, mismatched, faults, photos=photos, known=known, finish_key=finish_key
+    ).response
+
+
+def process_batch(
+    registry: Registry,
+    identity: StationIdentity,
+    incoming: IncomingBatch,
+    mismatched: set[str],
+    faults: NoFaults = NO_FAULTS,
+    *,
+    photos: dict[str, bytes] | None = None,
+    known: dict[str, object] | None = None,
+    finish_key: bool = False,
+) -> Processed:
     """Decide every record of the batch.
 
     ``photos`` are this request's parts (hashed and stored already), ``known`` the stored rows found
@@ -282,33 +305,36 @@ def process(
             results[index] = result
         return BatchResponse(batch_id=envelope.batch_id, server_time=registry.now(), results=results)
 
-    response = None
+    response = ledger = None
     if pending:
         batch = _batch(registry, identity, envelope, received_at)
         items = [item for _index, item in pending]
         try:
             with registry.db.write() as session:  # the whole batch in one transaction
-                decisions = decide_in_transaction(session, batch, items, faults, check_known=False)
+                decisions, ledger = decide_in_transaction(session, batch, items, faults, check_known=False)
                 response = respond(
                     [_result(d, item, batch.station_id) for d, item in zip(decisions, items, strict=True)]
                 )
                 if finish_key:
                     _mark_finished(session, envelope.batch_id, response)
+                ledger = ledger or ledger_state(session.connection(), identity.station_id)
                 faults.before_commit()
         except (IntegrityError, OperationalError, InjectedFault) as error:
             log.info("deciding a batch of %d record(s) one by one after %s", len(items), type(error).__name__)
             response = respond([_decide_one(registry, batch, item, faults) for item in items])
-            if finish_key:
-                finish(registry, envelope.batch_id, response)
+            ledger = None
     else:
         response = respond([])
-        if finish_key:
-            finish(registry, envelope.batch_id, response)
+    if ledger is None:
+        with registry.db.write() if finish_key else registry.db.read() as session:
+            if finish_key:
+                _mark_finished(session, envelope.batch_id, response)
+            ledger = ledger_state(session.connection(), identity.station_id)
     tally = Counter(r.code or r.status for r in response.results)
     log.info(
         "batch from %s: %s", identity.station_id, ", ".join(f"{k} {v}" for k, v in sorted(tally.items()))
     )
-    return response
+    return Processed(response, ledger)
 
 
 def _batch(
@@ -332,7 +358,7 @@ def _decide_one(registry: Registry, batch: Batch, item: Pending, faults: NoFault
     for _attempt in range(4):
         try:
             with registry.db.write() as session:
-                (decision,) = decide_in_transaction(session, batch, [item], faults)
+                (decision,), _ledger = decide_in_transaction(session, batch, [item], faults)
                 faults.before_commit()
             return _result(decision, item, batch.station_id)
         except IntegrityError as error:

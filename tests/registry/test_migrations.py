@@ -20,6 +20,7 @@ from alembic.runtime.migration import MigrationContext
 
 from sync.protocol import synthetic
 from sync.protocol.canonical import canonical_json, sha256_hex
+from sync.protocol.wire import LEDGER_DIGEST_HEADER, parse_ledger_digest
 from sync.registry import migrate
 from sync.registry.app import create_app
 from sync.registry.cli import main as registry_cli
@@ -191,11 +192,18 @@ def test_first_release_registry_is_upgraded_and_serves(db_url, tmp_path, tls_dir
             replay = push(client, STATION, make_batch(STATION, [old["record"]]), [old["photo"]]).json()
             assert replay["results"][0]["status"] == "duplicate"
             assert replay["results"][0]["reg_no"] == "26010200001"
-            new = push(client, STATION, make_batch(STATION, [make_record(people[0], photo)]), [photo]).json()
+            answer = push(client, STATION, make_batch(STATION, [make_record(people[0], photo)]), [photo])
+            new = answer.json()
             assert new["results"][0]["status"] == "accepted", new
             assert new["results"][0]["reg_no"] == "26010200002"  # the serials go on without a gap
             ledger = client.get(f"/v1/stations/{STATION}/ledger").json()
             assert [item["seq"] for item in ledger["items"]] == [1, 2]
+            # The upgrade filled the station's kept ledger digest from the old records.
+            digest = client.get(f"/v1/stations/{STATION}/ledger/digest").json()
+            assert (
+                digest["count"] == 2
+                and parse_ledger_digest(answer.headers[LEDGER_DIGEST_HEADER]).model_dump() == digest
+            )
         assert registry_cli(["report", "--db", db_url, "--json"]) == 0
         (county,) = [r for r in json.loads(capsys.readouterr().out) if r["county"] == COUNTY]
         assert county["registered"] == county["registered_chip"] == 2 and county["serial_gaps"] == 0

@@ -17,7 +17,13 @@ from sync.protocol.canonical import (
     uuid7,
     uuid7_unix_ms,
 )
-from sync.protocol.wire import BatchEnvelope, RecordsStatusRequest
+from sync.protocol.wire import (
+    BatchEnvelope,
+    LedgerDigest,
+    RecordsStatusRequest,
+    format_ledger_digest,
+    parse_ledger_digest,
+)
 
 
 def test_canonical_json_follows_rfc8785():
@@ -71,6 +77,19 @@ def test_canonical_record_is_the_hash_and_the_text_in_one_pass(record):
     assert digest == payload_sha256(record)
     assert text.encode() == canonical_json(record)
     assert canonical_json({"records": [text]}) == canonical_json({"records": [record]})
+
+
+def test_ledger_digest_header_round_trips_and_refuses_garbage():
+    digest = LedgerDigest(head_seq=7, count=6, xor_sha256="ab" * 32)
+    assert parse_ledger_digest(format_ledger_digest(digest)) == digest
+    for bad in (
+        None,
+        "",
+        "head_seq=7",
+        "head_seq=x;count=6;xor_sha256=" + "ab" * 32,
+        "head_seq=7;count=6;xor_sha256=zz",
+    ):
+        assert parse_ledger_digest(bad) is None
 
 
 def test_uuid7():

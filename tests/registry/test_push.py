@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sync.protocol import regno
 from sync.protocol.canonical import ledger_term, payload_sha256, uuid7, xor_hex
-from sync.protocol.wire import BatchResponse, LedgerPage
+from sync.protocol.wire import LEDGER_DIGEST_HEADER, BatchResponse, LedgerPage, parse_ledger_digest
 from sync.registry.faults import Faults
 from tests.registry.helpers import (
     BEIJING,
@@ -244,7 +244,10 @@ def test_ledger_and_digest_reconcile(registry, client):
     records.append(
         make_record(people[4], PHOTOS[4], chip_overrides={"sex": "1" if people[4].sex == "2" else "2"})
     )
-    results = _results(push(client, STATION, make_batch(STATION, records), PHOTOS[:5]))
+    first = push(client, STATION, make_batch(STATION, records[:2]), PHOTOS[:2])
+    assert parse_ledger_digest(first.headers[LEDGER_DIGEST_HEADER]).count == 2
+    answer = push(client, STATION, make_batch(STATION, records), PHOTOS[:5])  # 2 replays and 3 new
+    results = _results(answer)
     items, cursor = [], None
     while True:
         response = client.get(
@@ -258,11 +261,13 @@ def test_ledger_and_digest_reconcile(registry, client):
     assert [i.record_id for i in items] == [r["record_id"] for r in records]
     assert [i.seq for i in items] == [1, 2, 3, 4, 5]
     expected = xor_hex(
-        ledger_term(r["record_id"], "accepted" if r["status"] == "accepted" else "rejected", r.get("reg_no"))
+        ledger_term(r["record_id"], "rejected" if r["status"] == "rejected" else "accepted", r.get("reg_no"))
         for r in results
     )
     digest = client.get(f"/v1/stations/{STATION}/ledger/digest").json()
     assert digest == {"head_seq": 5, "count": 5, "xor_sha256": expected}
+    # The batch answer carried the same digest, kept as the ledger grew (no scan of the ledger).
+    assert parse_ledger_digest(answer.headers[LEDGER_DIGEST_HEADER]).model_dump() == digest
     status = client.post(
         f"/v1/stations/{STATION}/records/status", json={"record_ids": [records[0]["record_id"], uuid7()]}
     ).json()["results"]

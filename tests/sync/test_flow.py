@@ -37,6 +37,37 @@ def test_pull_capture_push_reconcile(app, registry):
     check_oracle(app, registry, tally)
 
 
+def test_batches_after_the_probe_are_sized_by_bytes_and_the_answer_carries_the_ledger(app, registry):
+    engine = engine_for(app)
+    assert engine.run_once(push=False).ok
+    for student in registry.approved()[:12]:
+        capture(app, student.national_id)
+    asked: list[str] = []
+    factory = engine.session_factory
+
+    def watched():  # type: ignore[no-untyped-def]
+        session = factory()
+        get_model = session.get_model
+
+        def recording(path, model, params=None):  # type: ignore[no-untyped-def]
+            asked.append(path)
+            return get_model(path, model, params)
+
+        session.get_model = recording  # type: ignore[method-assign]
+        return session
+
+    engine.session_factory = watched
+    report = engine.run_once(pull=False)
+    # The probe, then the rest at once: the byte budget (1 MB here, a fast link) decides, not a count ramp.
+    assert report.accepted == 12 and report.batch_sizes == [1, 11]
+    # The last batch answer carried the station's ledger digest: no separate request for it, and it agrees.
+    assert report.ledger_digest_ok and not any(path.endswith("/ledger/digest") for path in asked)
+    # A session with nothing to push asks for the digest as before.
+    assert engine.run_once(pull=False).ledger_digest_ok
+    assert any(path.endswith("/ledger/digest") for path in asked)
+    check_oracle(app, registry)
+
+
 def test_cli_enroll_capture_sync_status(tmp_path, registry, tls_dir, monkeypatch):
     home = tmp_path / "cli-station"
     monkeypatch.setenv("STATION_HOME", str(home))

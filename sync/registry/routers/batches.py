@@ -18,7 +18,15 @@ from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from sync.protocol.wire import BATCH_PART_NAME, MAX_RECORDS_PER_BATCH, PHOTO_PART_PREFIX, BatchResponse
+from sync.protocol.wire import (
+    BATCH_PART_NAME,
+    LEDGER_DIGEST_HEADER,
+    MAX_RECORDS_PER_BATCH,
+    PHOTO_PART_PREFIX,
+    BatchResponse,
+    LedgerDigest,
+    format_ledger_digest,
+)
 from sync.registry import intake, multipart
 from sync.registry.dependencies import (
     FaultsDep,
@@ -60,7 +68,18 @@ _BATCH_BODY = {
 @router.post(
     "/batches",
     response_model=BatchResponse,
-    responses=error_responses(409, 415, 422, 429, 503),
+    responses={
+        **error_responses(409, 415, 422, 429, 503),
+        200: {
+            "headers": {
+                LEDGER_DIGEST_HEADER: {
+                    "description": "the station's ledger digest once the batch was decided: "
+                    "head_seq=N;count=N;xor_sha256=<64 hex> (docs/sync-protocol.md §9.3)",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+    },
     openapi_extra=_BATCH_BODY,
 )
 async def push_batch(
@@ -101,19 +120,26 @@ async def push_batch(
     claimed = await run_in_threadpool(intake.claim_and_store, registry, incoming, photos)
     try:
         await run_in_threadpool(faults.after_claim)
-        response = await run_in_threadpool(_process, registry, caller, incoming, claimed, faults, photos)
+        processed = await run_in_threadpool(_process, registry, caller, incoming, claimed, faults, photos)
         faults.after_commit()
     except BaseException:
         await run_in_threadpool(intake.finish, registry, incoming.envelope.batch_id, None)
         raise
     faults.after_response_stored(request.scope)
+    response = processed.response
     payload = response.model_dump_json(exclude_none=True).encode()
-    return faults.respond(payload) or json_response(response)
+    answer = faults.respond(payload) or json_response(response)
+    if processed.ledger is not None:
+        ledger = processed.ledger
+        answer.headers[LEDGER_DIGEST_HEADER] = format_ledger_digest(
+            LedgerDigest(head_seq=ledger.head_seq, count=ledger.count, xor_sha256=ledger.xor_sha256)
+        )
+    return answer
 
 
-def _process(registry, caller, incoming, claimed, faults, photos) -> BatchResponse:  # type: ignore[no-untyped-def]
+def _process(registry, caller, incoming, claimed, faults, photos) -> intake.Processed:  # type: ignore[no-untyped-def]
     """The records decided, and the key marked finished in the same transaction."""
-    return intake.process(
+    return intake.process_batch(
         registry,
         caller,
         incoming,
