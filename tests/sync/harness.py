@@ -162,6 +162,10 @@ def set_url(home: Path, url: str) -> None:
     station_config.save(replace(station_config.load(home), registry_url=url), home)
 
 
+def set_entry_year(home: Path, year: int) -> None:
+    station_config.save(replace(station_config.load(home), entry_year=year), home)
+
+
 @cache
 def people(count: int = 400) -> dict[str, synthetic.SyntheticPerson]:
     return {p.id_number: p for p in synthetic.people(count, COUNTY, seed=SEED, birth_year=SEASON - 16)}

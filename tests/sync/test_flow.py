@@ -8,6 +8,7 @@ from sync.registry.enrollment import enroll
 from tests.support.stations import station_process
 from tests.sync.harness import (
     COUNTY,
+    SEASON,
     STATION,
     Tally,
     capture,
@@ -16,6 +17,7 @@ from tests.sync.harness import (
     drain,
     engine_for,
     open_app,
+    set_entry_year,
     station_cli,
 )
 
@@ -81,6 +83,9 @@ def test_cli_enroll_capture_sync_status(tmp_path, registry, tls_dir, monkeypatch
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["station_id"] == STATION and summary["recovery_code"] and not enrollment.exists()
+    # The enrollment file names no entry year, so the station took this calendar year's: set the
+    # registry's (the suite's 2026 season) as the county administrator would.
+    set_entry_year(home, SEASON)
     config_text = (home / "config.json").read_text()
     assert "PRIVATE KEY" not in config_text
     assert not any(b"PRIVATE KEY" in p.read_bytes() for p in home.rglob("*") if p.is_file())
