@@ -65,10 +65,19 @@ def _untracked() -> set[str] | None:
     entries = [e for e in done.stdout.decode("utf-8", "replace").split("\0") if e]
     top = [name for name in os.listdir(_ROOT)]
     # Folders git ignores on purpose (test-artifacts/, .venv/ ...) are allowed; anything else is not.
-    ignored = subprocess.run(
-        ["git", "check-ignore", "--stdin", "-z"], cwd=_ROOT, input="\0".join(top).encode(), capture_output=True
-    ).stdout.decode("utf-8", "replace").split("\0")
-    return {e[3:] for e in entries if e.startswith("?? ")} | {f"{name}/" for name in top if name not in ignored}
+    ignored = (
+        subprocess.run(
+            ["git", "check-ignore", "--stdin", "-z"],
+            cwd=_ROOT,
+            input="\0".join(top).encode(),
+            capture_output=True,
+        )
+        .stdout.decode("utf-8", "replace")
+        .split("\0")
+    )
+    return {e[3:] for e in entries if e.startswith("?? ")} | {
+        f"{name}/" for name in top if name not in ignored
+    }
 
 
 def pytest_sessionstart(session):

@@ -302,6 +302,8 @@ class SyncEngine:
                 continue
             report.attempts += 1
             self._ledger_after_push = None  # until this batch's answer is applied
+            # Nothing else waits: reconciliation comes next, so ask for the ledger digest with this batch.
+            last_batch = self.store.pending_count() == 0
             started = time.monotonic()
             try:
                 response = self.session.post_batch(
@@ -310,6 +312,7 @@ class SyncEngine:
                     body.content_type,
                     batch.batch_id,
                     BatchResponse,
+                    want_ledger_digest=last_batch,
                 )
                 self.faults.reached("after_send")
                 checked = _check_response(batch, response, outgoing)

@@ -51,6 +51,7 @@ from sync.client.errors import (
 from sync.client.tlsmaterial import Credentials, check_client_certificate, client_context
 from sync.protocol.wire import (
     LEDGER_DIGEST_HEADER,
+    LEDGER_DIGEST_PREFERENCE,
     MAX_BATCH_BYTES_HEADER,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
@@ -231,9 +232,21 @@ class RegistrySession:
         answer = self.request("POST", path, body=body, headers={"Content-Type": "application/json"})
         return self._model(answer, model)
 
-    def post_batch(self, path: str, body: bytes, content_type: str, key: str, model: type[Model]) -> Model:
-        """Send one batch; ``ledger_digest`` then holds the station's ledger digest the answer carried."""
+    def post_batch(
+        self,
+        path: str,
+        body: bytes,
+        content_type: str,
+        key: str,
+        model: type[Model],
+        *,
+        want_ledger_digest: bool = False,
+    ) -> Model:
+        """Send one batch; with ``want_ledger_digest`` it asks (``Prefer: ledger-digest``) for the station's
+        ledger digest, which ``ledger_digest`` then holds if the answer carried it."""
         headers = {"Content-Type": content_type, "Idempotency-Key": f'"{key}"'}
+        if want_ledger_digest:
+            headers["Prefer"] = LEDGER_DIGEST_PREFERENCE
         self.ledger_digest = None
         answer = self.request("POST", path, body=body, headers=headers)
         result = self._model(answer, model)

@@ -31,7 +31,9 @@ from sync.protocol.canonical import is_sha256_hex
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Registry-Protocol"
 MAX_BATCH_BYTES_HEADER = "X-Registry-Max-Batch-Bytes"
-# On a batch answer: the station's ledger digest once the batch was decided (docs/sync-protocol.md §9.3).
+# A batch request with ``Prefer: ledger-digest`` (RFC 7240) is answered with the station's ledger digest
+# once the batch was decided, in this header (docs/sync-protocol.md §9.3).
+LEDGER_DIGEST_PREFERENCE = "ledger-digest"
 LEDGER_DIGEST_HEADER = "X-Registry-Ledger-Digest"
 PHOTO_PART_PREFIX = "sha256:"
 BATCH_PART_NAME = "batch"
@@ -307,6 +309,13 @@ class LedgerDigest(_Wire):
     head_seq: int = Field(ge=0)
     count: int = Field(ge=0)
     xor_sha256: str  # XOR of sha256("record_id|status|reg_no") over the ledger
+
+
+def wants_ledger_digest(prefer: str | None) -> bool:
+    """True if a ``Prefer`` header value (RFC 7240: comma-separated preferences) asks for the digest."""
+    if not prefer:
+        return False
+    return any(item.split(";")[0].strip().lower() == LEDGER_DIGEST_PREFERENCE for item in prefer.split(","))
 
 
 def format_ledger_digest(digest: LedgerDigest) -> str:

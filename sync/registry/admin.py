@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from sync.registry.core import Registry
 from sync.registry.db import RecordRow, RegCounter, Student
-from sync.registry.decisions import advance_ledger, fold_ledger, register
+from sync.registry.decisions import advance_ledger, register
 from sync.registry.errors import AdminError
 from sync.registry.faults import NO_FAULTS
 from sync.registry.feed import change_student
@@ -166,8 +166,7 @@ def review(registry: Registry, record_id: str, *, approve: bool) -> str:
         if row is None or row.outcome != "held":
             raise AdminError("NOT_HELD", f"record {record_id} is not waiting for review")
         conn = session.connection()
-        position = advance_ledger(conn, row.station_id)
-        row.ledger_seq = position.head_seq
+        row.ledger_seq = advance_ledger(conn, row.station_id)
         holder = session.scalar(
             select(RecordRow.record_id).where(
                 RecordRow.season == row.season,
@@ -183,7 +182,6 @@ def review(registry: Registry, record_id: str, *, approve: bool) -> str:
             refusal = ("ALREADY_REGISTERED", "this student or ID number is registered already")
         if refusal is not None:
             row.outcome, row.code, row.detail = "rejected", *refusal
-            fold_ledger(conn, row.station_id, position, [(record_id, "rejected", None)])
             return refusal[0]
         row.outcome = "registered"
         session.flush()
@@ -191,5 +189,4 @@ def review(registry: Registry, record_id: str, *, approve: bool) -> str:
         session.execute(
             update(RecordRow).where(RecordRow.record_id == record_id).values(serial=serial, reg_no=reg_no)
         )
-        fold_ledger(conn, row.station_id, position, [(record_id, "accepted", reg_no)])
         return reg_no

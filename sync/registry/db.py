@@ -49,8 +49,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-ZERO_XOR = "0" * 64  # the XOR digest of an empty ledger
-
 
 class Base(DeclarativeBase):
     pass
@@ -79,15 +77,13 @@ class RegCounter(Base):
 
 
 class Station(Base):
-    """A station, bound to its county; its ledger's head, count and XOR digest kept as it grows."""
+    """A station, bound to its county for ever; ``ledger_seq`` is the head of its ledger."""
 
     __tablename__ = "stations"
     station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     county: Mapped[str] = mapped_column(String(6))
     ledger_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     first_seen_at: Mapped[str] = mapped_column(String(40))
-    ledger_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    ledger_xor: Mapped[str] = mapped_column(String(64), default=ZERO_XOR, server_default=ZERO_XOR)
 
 
 class RevokedCertificate(Base):

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from sync.protocol import idnumber, regno
-from sync.protocol.canonical import canonical_json, ledger_term, xor_hex
+from sync.protocol.canonical import canonical_json
 from sync.protocol.card import ChipData
 from sync.protocol.wire import BatchEnvelope, Record
 from sync.registry import evidence
@@ -38,7 +38,6 @@ from sync.registry.feed import bump_feed
 _RECORDS = RecordRow.__table__
 _STUDENTS = Student.__table__
 _STATIONS = Station.__table__
-_LEDGER_STATUS = {"registered": "accepted", "rejected": "rejected"}
 _HOLDS_PHOTO = ("registered", "held")
 _GONE = ("withdrawn", "transferred", "suspended")
 
@@ -76,10 +75,9 @@ class Decision:
 
 def decide_in_transaction(
     session: Session, batch: Batch, pending: list[Pending], faults: NoFaults, *, check_known: bool = True
-) -> tuple[list[Decision], LedgerState | None]:
-    """Decide ``pending`` in batch order (module docstring); also returns the station's ledger after it
-    (None if the ledger did not change). Without ``check_known`` the caller has looked the record ids
-    up already; one that arrived since fails the insert on the primary key instead."""
+) -> list[Decision]:
+    """Decide ``pending`` in batch order (module docstring). Without ``check_known`` the caller has looked
+    the record ids up already; one that arrived since fails the insert on the primary key instead."""
     conn = session.connection()
     ids = [p.record.record_id for p in pending]
     known = {}
@@ -140,8 +138,8 @@ def decide_in_transaction(
             status[record.student_id] = "registered"
         decisions.append(Decision(_new_row(batch, item, national_id, outcome, values)))
 
-    ledger = _write(session, batch, [d.row for d in decisions if d.row is not None], students, faults)
-    return decisions, ledger
+    _write(session, batch, [d.row for d in decisions if d.row is not None], students, faults)
+    return decisions
 
 
 def _judge(batch, item, student, status, national_id, photo_users, holders, students):  # type: ignore[no-untyped-def]
@@ -214,93 +212,51 @@ def _new_row(batch: Batch, item: Pending, national_id: str, outcome: str, values
     return row
 
 
-def _write(
-    session: Session, batch: Batch, rows: list[dict], students: dict, faults: NoFaults
-) -> LedgerState | None:
-    """Ledger positions, the rows, the feed changes, then last the serials, then the ledger digest."""
+def _write(session: Session, batch: Batch, rows: list[dict], students: dict, faults: NoFaults) -> None:
+    """Ledger positions, the rows, the feed changes, then last the serials (module docstring)."""
     if not rows:
-        return None
+        return
     conn = session.connection()
     in_ledger = [row for row in rows if row["outcome"] != "held"]
-    before = advance_ledger(conn, batch.station_id, len(in_ledger)) if in_ledger else None
-    if before is not None:
+    if in_ledger:
+        last = advance_ledger(conn, batch.station_id, len(in_ledger))
         for offset, row in enumerate(in_ledger):
-            row["ledger_seq"] = before.head_seq - len(in_ledger) + 1 + offset
+            row["ledger_seq"] = last - len(in_ledger) + 1 + offset
     conn.execute(insert(_RECORDS), rows)
     registered = [row for row in rows if row["outcome"] == "registered"]
-    if registered:
-        head = bump_feed(session, batch.county, by=len(registered))
-        conn.execute(
-            update(_STUDENTS)
-            .where(_STUDENTS.c.student_id == bindparam("sid"))
-            .values(status="registered", version=_STUDENTS.c.version + 1, seq=bindparam("new_seq")),
-            [
-                {"sid": row["student_id"], "new_seq": head - len(registered) + 1 + offset}
-                for offset, row in enumerate(registered)
-            ],
-        )
-        last_serial = advance_serials(conn, batch.season, batch.county, len(registered))
-        for offset, row in enumerate(registered):
-            row["serial"] = last_serial - len(registered) + 1 + offset
-            row["reg_no"] = regno.build(batch.season, batch.county, row["serial"])
-            faults.after_serial_allocated()
-        conn.execute(
-            update(_RECORDS)
-            .where(_RECORDS.c.record_id == bindparam("rid"))
-            .values(serial=bindparam("new_serial"), reg_no=bindparam("new_reg_no")),
-            [
-                {"rid": r["record_id"], "new_serial": r["serial"], "new_reg_no": r["reg_no"]}
-                for r in registered
-            ],
-        )
-    if before is None:
-        return None
-    entries = [(row["record_id"], _LEDGER_STATUS[row["outcome"]], row["reg_no"]) for row in in_ledger]
-    return fold_ledger(conn, batch.station_id, before, entries)
+    if not registered:
+        return
+    head = bump_feed(session, batch.county, by=len(registered))
+    conn.execute(
+        update(_STUDENTS)
+        .where(_STUDENTS.c.student_id == bindparam("sid"))
+        .values(status="registered", version=_STUDENTS.c.version + 1, seq=bindparam("new_seq")),
+        [
+            {"sid": row["student_id"], "new_seq": head - len(registered) + 1 + offset}
+            for offset, row in enumerate(registered)
+        ],
+    )
+    last_serial = advance_serials(conn, batch.season, batch.county, len(registered))
+    for offset, row in enumerate(registered):
+        row["serial"] = last_serial - len(registered) + 1 + offset
+        row["reg_no"] = regno.build(batch.season, batch.county, row["serial"])
+        faults.after_serial_allocated()
+    conn.execute(
+        update(_RECORDS)
+        .where(_RECORDS.c.record_id == bindparam("rid"))
+        .values(serial=bindparam("new_serial"), reg_no=bindparam("new_reg_no")),
+        [{"rid": r["record_id"], "new_serial": r["serial"], "new_reg_no": r["reg_no"]} for r in registered],
+    )
 
 
-@dataclass(frozen=True)
-class LedgerState:
-    """A station's ledger: its head position, and the count and XOR digest of its entries (§4.4)."""
-
-    head_seq: int
-    count: int
-    xor_sha256: str
-
-
-def advance_ledger(conn, station_id: str, by: int = 1) -> LedgerState:  # type: ignore[no-untyped-def]
-    """Take ``by`` more positions of the station's ledger; returns the new head with the digest as it was
-    (``fold_ledger`` adds the new entries once they are final). Locks the station's row."""
-    head, count, xor = conn.execute(
+def advance_ledger(conn, station_id: str, by: int = 1) -> int:  # type: ignore[no-untyped-def]
+    """Take ``by`` more positions of the station's ledger; returns the last one. Locks the row."""
+    return conn.execute(
         update(_STATIONS)
         .where(_STATIONS.c.station_id == station_id)
         .values(ledger_seq=_STATIONS.c.ledger_seq + by)
-        .returning(_STATIONS.c.ledger_seq, _STATIONS.c.ledger_count, _STATIONS.c.ledger_xor)
-    ).one()
-    return LedgerState(head, count, xor)
-
-
-def fold_ledger(
-    conn, station_id: str, before: LedgerState, entries: list[tuple[str, str, str | None]]
-) -> LedgerState:  # type: ignore[no-untyped-def]
-    """Add the entries' terms to the station's digest (the row is locked since ``advance_ledger``)."""
-    terms = [int(before.xor_sha256, 16), *(ledger_term(*entry) for entry in entries)]
-    after = LedgerState(before.head_seq, before.count + len(entries), xor_hex(terms))
-    conn.execute(
-        update(_STATIONS)
-        .where(_STATIONS.c.station_id == station_id)
-        .values(ledger_count=after.count, ledger_xor=after.xor_sha256)
-    )
-    return after
-
-
-def ledger_state(conn, station_id: str) -> LedgerState | None:  # type: ignore[no-untyped-def]
-    row = conn.execute(
-        select(_STATIONS.c.ledger_seq, _STATIONS.c.ledger_count, _STATIONS.c.ledger_xor).where(
-            _STATIONS.c.station_id == station_id
-        )
-    ).first()
-    return LedgerState(*row) if row is not None else None
+        .returning(_STATIONS.c.ledger_seq)
+    ).scalar_one()
 
 
 def advance_serials(conn, season: int, county: str, by: int = 1) -> int:  # type: ignore[no-untyped-def]

@@ -12,9 +12,10 @@ Hook points, in the order a batch meets them:
   refuses the batch with Retry-After before anything is stored.
 - ``after_claim``: ``hold_batch_s`` waits (up to this long, or until ``release()``) after the
   Idempotency-Key was claimed, so a concurrent retry of the same key sees 409.
-- ``after_serial_allocated``: ``abort_after_allocation`` (probability, with ``seed``) rolls the record's
-  transaction back after its serial was allocated; the record is answered ``retry BUSY`` (§10.2).
-- ``before_commit``: ``fail_before_commit`` makes a record's transaction raise before COMMIT -> 500.
+- ``after_serial_allocated``: ``abort_after_allocation`` (probability, with ``seed``; drawn once per serial)
+  rolls the deciding transaction back after its serials were allocated; its records are answered
+  ``retry BUSY`` (§10.2).
+- ``before_commit``: ``fail_before_commit`` makes the deciding transaction raise before COMMIT -> 500.
 - ``after_commit``: ``fail_after_commit`` fails the request after the records committed -> 500.
 - ``after_response_stored``: ``drop_after_commit`` aborts the connection without a response.
 - ``respond``: ``slow_response_bps`` trickles the batch response body at this many bytes per second.

@@ -13,10 +13,11 @@ number written.
 
 All records of a batch are decided in ONE write transaction (one commit, a handful of statements
 whatever the batch size); if it fails -- a lost race with another node or station on an ID number or
-record id, a deadlock, the serials exhausted, an injected fault -- the records are decided again one
-transaction each, exactly as before, where a failure concerns only its record (``retry BUSY``,
-``SERIALS_EXHAUSTED``). Either way each record gets the outcome sequential per-record processing
-would give it, and serials stay gapless (a rollback returns the serials it took).
+record id, a deadlock, the serials exhausted -- the records are decided again one transaction each,
+where a failure concerns only its record (``retry BUSY``, ``SERIALS_EXHAUSTED``). Either way each
+record gets the outcome sequential per-record processing would give it, and serials stay gapless (a
+rollback returns the serials it took). The fault hook that rolls a transaction back after its serials
+were taken answers the batch's records ``retry BUSY``.
 
 Records with manual evidence are registered flagged (``records.evidence = 'manual'``, the approving
 administrator kept) or, under ``manual_evidence = review``, held without a number or ledger position
@@ -46,12 +47,12 @@ from sqlalchemy.orm import Session
 from sync.protocol import strictjson
 from sync.protocol.canonical import CanonicalJsonError, canonical_json, canonical_record, sha256_hex
 from sync.protocol.card import ChipData
-from sync.protocol.wire import BatchEnvelope, BatchResponse, Record, RecordResult
-from sync.registry import evidence, photos
+from sync.protocol.wire import BatchEnvelope, BatchResponse, LedgerDigest, Record, RecordResult
+from sync.registry import evidence, ledger, photos
 from sync.registry.config import BEIJING
 from sync.registry.core import Registry
 from sync.registry.db import BatchRow, RecordRow, iso
-from sync.registry.decisions import Batch, Decision, LedgerState, Pending, decide_in_transaction, ledger_state
+from sync.registry.decisions import Batch, Decision, Pending, decide_in_transaction
 from sync.registry.errors import ApiError
 from sync.registry.evidence import Rejection
 from sync.registry.faults import NO_FAULTS, InjectedFault, NoFaults
@@ -228,7 +229,7 @@ def _known_rows(session: Session, record_ids: list[str]) -> dict[str, object]:
 @dataclass(frozen=True)
 class Processed:
     response: BatchResponse
-    ledger: LedgerState | None  # the station's ledger once the batch was decided (a response header)
+    ledger: LedgerDigest | None  # the station's ledger digest once the batch was decided, when asked for
 
 
 def process(
@@ -258,12 +259,15 @@ def process_batch(
     photos: dict[str, bytes] | None = None,
     known: dict[str, object] | None = None,
     finish_key: bool = False,
+    want_ledger_digest: bool = False,
 ) -> Processed:
     """Decide every record of the batch.
 
     ``photos`` are this request's parts (hashed and stored already), ``known`` the stored rows found
     when the key was claimed; with ``finish_key`` the key is marked finished in the deciding
-    transaction (one commit for both), else the caller runs ``finish``.
+    transaction (one commit for both), else the caller runs ``finish``. With ``want_ledger_digest`` the
+    station's ledger digest is computed once the batch is decided (``ledger.ledger_digest``, as the
+    digest endpoint computes it), for the answer to carry.
     """
     envelope = incoming.envelope
     received_at = registry.now()
@@ -305,36 +309,35 @@ def process_batch(
             results[index] = result
         return BatchResponse(batch_id=envelope.batch_id, server_time=registry.now(), results=results)
 
-    response = ledger = None
+    response, finished = None, False
     if pending:
         batch = _batch(registry, identity, envelope, received_at)
         items = [item for _index, item in pending]
         try:
             with registry.db.write() as session:  # the whole batch in one transaction
-                decisions, ledger = decide_in_transaction(session, batch, items, faults, check_known=False)
+                decisions = decide_in_transaction(session, batch, items, faults, check_known=False)
                 response = respond(
                     [_result(d, item, batch.station_id) for d, item in zip(decisions, items, strict=True)]
                 )
                 if finish_key:
                     _mark_finished(session, envelope.batch_id, response)
-                ledger = ledger or ledger_state(session.connection(), identity.station_id)
                 faults.before_commit()
-        except (IntegrityError, OperationalError, InjectedFault) as error:
+            finished = finish_key
+        except InjectedFault:  # the batch's transaction rolled back after taking serials: retry its records
+            response = respond([_retry(item.record, "BUSY", "try again") for item in items])
+        except (IntegrityError, OperationalError) as error:
             log.info("deciding a batch of %d record(s) one by one after %s", len(items), type(error).__name__)
             response = respond([_decide_one(registry, batch, item, faults) for item in items])
-            ledger = None
     else:
         response = respond([])
-    if ledger is None:
-        with registry.db.write() if finish_key else registry.db.read() as session:
-            if finish_key:
-                _mark_finished(session, envelope.batch_id, response)
-            ledger = ledger_state(session.connection(), identity.station_id)
+    if finish_key and not finished:
+        finish(registry, envelope.batch_id, response)
+    digest = ledger.ledger_digest(registry, identity.station_id) if want_ledger_digest else None
     tally = Counter(r.code or r.status for r in response.results)
     log.info(
         "batch from %s: %s", identity.station_id, ", ".join(f"{k} {v}" for k, v in sorted(tally.items()))
     )
-    return Processed(response, ledger)
+    return Processed(response, digest)
 
 
 def _batch(
@@ -358,7 +361,7 @@ def _decide_one(registry: Registry, batch: Batch, item: Pending, faults: NoFault
     for _attempt in range(4):
         try:
             with registry.db.write() as session:
-                (decision,), _ledger = decide_in_transaction(session, batch, [item], faults)
+                (decision,) = decide_in_transaction(session, batch, [item], faults)
                 faults.before_commit()
             return _result(decision, item, batch.station_id)
         except IntegrityError as error:

@@ -31,7 +31,9 @@ def photo():
 def make_station(home):
     """A demo station with its first county administrator, as the first-run wizard leaves it."""
     set_up(settings_for(home), demo=True, admin=FirstAdministrator(ADMIN, ADMIN_PASSWORD, "乌云"))
-    return open_station(home, OfficerLogin(ADMIN, ADMIN_PASSWORD))  # no keyring here: the key is in their slot
+    return open_station(
+        home, OfficerLogin(ADMIN, ADMIN_PASSWORD)
+    )  # no keyring here: the key is in their slot
 
 
 def queue_rows():

@@ -240,7 +240,9 @@ def test_self_check_panel_agrees_with_station_doctor(qtbot, season, ops, station
     panel.run()
     qtbot.waitUntil(lambda: bool(panel.items), timeout=20_000)
     # No keyring here: doctor opens the store with the administrator's log-in.
-    doctor = station_cli("doctor", "--json", "--operator", ADMIN, "--password-stdin", stdin=f"{ADMIN_PASSWORD}\n")
+    doctor = station_cli(
+        "doctor", "--json", "--operator", ADMIN, "--password-stdin", stdin=f"{ADMIN_PASSWORD}\n"
+    )
     printed = json.loads(doctor.out)
     assert [(i["name"], i["status"], i["fix"]) for i in printed["items"]] == [
         (i.name, str(i.status), str(i.fix) if i.fix else None) for i in panel.items

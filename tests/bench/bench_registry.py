@@ -213,7 +213,9 @@ def run_backend(
     initialise(db, SEASON)
     # Photos: files beside SQLite; in the database with PostgreSQL (what several nodes share).
     blob_args = ["--blob-dir", str(work / f"{name}-blobs")] if db.is_sqlite else []
-    registry = Registry.open(Settings(db_url=db_url, blob_dir=work / f"{name}-blobs" if db.is_sqlite else None), db)
+    registry = Registry.open(
+        Settings(db_url=db_url, blob_dir=work / f"{name}-blobs" if db.is_sqlite else None), db
+    )
     counties = [c.code6 for c in codes.counties() if c.code6 != PULL_COUNTY][:STATIONS]
     per_station = max(BATCH_RECORDS, int(60 * scale) // BATCH_RECORDS * BATCH_RECORDS)
     bodies = _prepare_push(db, registry, counties, per_station)

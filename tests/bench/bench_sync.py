@@ -108,9 +108,9 @@ def bench_push(tmp: Path, tls: Path, count: int) -> None:
             session = factory()
             original = session.post_batch
 
-            def post_batch(path, body, content_type, key, model):  # type: ignore[no-untyped-def]
+            def post_batch(path, body, content_type, key, model, **options):  # type: ignore[no-untyped-def]
                 sent.append((path, body, content_type, key))
-                return original(path, body, content_type, key, model)
+                return original(path, body, content_type, key, model, **options)
 
             session.post_batch = post_batch  # type: ignore[method-assign]
             return session
@@ -262,7 +262,9 @@ def bench_soak(tmp: Path, tls: Path, count: int) -> None:
         step = max(1, count // 40)
         for start in range(0, count, step):
             fill_outbox(app, students[start : start + step], start=2 * 10**6 + start)
-            worker = station_process("sync", "--once", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            worker = station_process(
+                "sync", "--once", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             runs += 1
             pause = rng.uniform(0.5, 4.0)
             scheduled += pause

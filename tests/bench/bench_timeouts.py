@@ -55,7 +55,9 @@ def bench_serial(timeout: float = 0.6) -> None:
     line.silent = True
     try:
         with SerialReader(line.path, options=OPTIONS) as reader:
-            _line("serial, silent SAM", [_timed_out(reader.read_card, timeout) for _ in range(ROUNDS)], timeout)
+            _line(
+                "serial, silent SAM", [_timed_out(reader.read_card, timeout) for _ in range(ROUNDS)], timeout
+            )
     finally:
         line.close()
 

@@ -55,7 +55,9 @@ def _turned(face, degrees: float):
     return replace(face, nose=(nose_x, my + 0.55 * ied), detector="yunet")
 
 
-@pytest.mark.parametrize(("degrees", "status"), [(2.0, PASS), (7.5, WARN), (-7.5, WARN), (14.0, FAIL), (-14.0, FAIL)])
+@pytest.mark.parametrize(
+    ("degrees", "status"), [(2.0, PASS), (7.5, WARN), (-7.5, WARN), (14.0, FAIL), (-14.0, FAIL)]
+)
 def test_pose_bands_from_the_nose_point(real_face, degrees, status):
     """Head pose is measured from landmarks; the Haar detector the tests run moves its face box with the
     features, so no image of this portrait can turn the head for it. The landmarks of the real detected

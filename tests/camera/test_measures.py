@@ -47,14 +47,26 @@ def test_colour_conversions_and_luma():
     assert m.lab_of_rgb((255, 0, 0)) == pytest.approx([53.24, 80.09, 67.20], abs=0.05)  # sRGB red
     assert m.lab_of_rgb((0, 0, 255)) == pytest.approx([32.30, 79.19, -107.86], abs=0.05)  # sRGB blue
     bgr = np.array([[[0, 0, 255], [255, 0, 0]]], np.uint8)  # red, blue
-    assert m.lab_of(bgr).shape == (1, 2, 3) and m.lab_of(bgr)[0, 0] == pytest.approx(m.lab_of_rgb((255, 0, 0)))
-    assert m.luma(np.array([[[10, 20, 30]]], np.uint8))[0, 0] == pytest.approx(0.299 * 30 + 0.587 * 20 + 0.114 * 10)
+    assert m.lab_of(bgr).shape == (1, 2, 3) and m.lab_of(bgr)[0, 0] == pytest.approx(
+        m.lab_of_rgb((255, 0, 0))
+    )
+    assert m.luma(np.array([[[10, 20, 30]]], np.uint8))[0, 0] == pytest.approx(
+        0.299 * 30 + 0.587 * 20 + 0.114 * 10
+    )
 
 
 def test_shipped_profile_read_field_by_field():
     profile = load_profile("moe-480")
-    assert (profile.id, profile.version, profile.width, profile.height, profile.dpi) == ("moe-480", "2026.1", 480, 640, 300)
-    assert profile.title.en == "MOE college-admission image (480×640)" and profile.title.zh.startswith("普通高等学校")
+    assert (profile.id, profile.version, profile.width, profile.height, profile.dpi) == (
+        "moe-480",
+        "2026.1",
+        480,
+        640,
+        300,
+    )
+    assert profile.title.en == "MOE college-admission image (480×640)" and profile.title.zh.startswith(
+        "普通高等学校"
+    )
     assert profile.jpeg == JpegBounds(60, 95, 24576, 38912, "4:2:0")
     assert (profile.eye_line, profile.crown_gap, profile.face_width) == (
         Span(250, 200, 300), Span(80, 50, 110), Span(240, 180, 300),
@@ -67,7 +79,9 @@ def test_shipped_profile_read_field_by_field():
 
 def test_span_bounds_are_inclusive_within_a_hair():
     span = Span(250, 200, 300)
-    assert span.contains(200) and span.contains(300) and span.contains(200 - 1e-7) and span.contains(300 + 1e-7)
+    assert (
+        span.contains(200) and span.contains(300) and span.contains(200 - 1e-7) and span.contains(300 + 1e-7)
+    )
     assert not span.contains(199.99) and not span.contains(300.01)
 
 
@@ -98,13 +112,19 @@ def test_each_malformed_profile_names_what_is_wrong(tmp_path):
         (_changed(lambda r: r.update(schema=2)), "schema 2 (expected 1)"),
         (_changed(lambda r: r["geometry"].pop("eye_line")), "geometry.eye_line"),
         (_changed(lambda r: r["geometry"]["crown_gap"].update(min="x")), "geometry.crown_gap"),
-        (_changed(lambda r: r["geometry"].update(vertical_anchor="chin")), "geometry.vertical_anchor must be eye_line or crown"),
+        (
+            _changed(lambda r: r["geometry"].update(vertical_anchor="chin")),
+            "geometry.vertical_anchor must be eye_line or crown",
+        ),
         (_changed(lambda r: r["jpeg"].update(quality_min=0)), "jpeg quality bounds"),
         (_changed(lambda r: r["jpeg"].update(quality_max=101)), "jpeg quality bounds"),
         (_changed(lambda r: r["jpeg"].update(quality_min=96)), "jpeg quality bounds"),
         (_changed(lambda r: r["jpeg"].update(min_bytes=0)), "jpeg byte window"),
         (_changed(lambda r: r["jpeg"].update(max_bytes=24576)), "jpeg byte window"),
-        (_changed(lambda r: r["background"].update(default="pink")), "background.default is not among background.allowed"),
+        (
+            _changed(lambda r: r["background"].update(default="pink")),
+            "background.default is not among background.allowed",
+        ),
     ]
     for raw, reason in cases:
         assert _refusal(tmp_path, raw) == prefix + reason, reason
@@ -114,13 +134,23 @@ def test_each_malformed_profile_names_what_is_wrong(tmp_path):
 def test_a_profile_at_its_limits_and_with_its_defaults(tmp_path):
     def edge(raw: dict) -> None:
         raw["jpeg"].update(quality_min=1, quality_max=1, min_bytes=1, max_bytes=2)
-        del raw["jpeg"]["subsampling"], raw["geometry"]["vertical_anchor"], raw["geometry"]["face_width"]["warn_below"]
+        del (
+            raw["jpeg"]["subsampling"],
+            raw["geometry"]["vertical_anchor"],
+            raw["geometry"]["face_width"]["warn_below"],
+        )
 
     path = tmp_path / "edge.json"
     path.write_text(json.dumps(_changed(edge)), encoding="utf-8")
     profile = load_profile_file(path)
     assert profile.jpeg == JpegBounds(1, 1, 1, 2, "4:2:0")
-    assert profile.vertical_anchor == "eye_line" and profile.face_width_warn_below == 180  # the span's minimum
-    crown = _changed(lambda r: r["geometry"].update(vertical_anchor="crown") or r["jpeg"].update(quality_max=100))
+    assert (
+        profile.vertical_anchor == "eye_line" and profile.face_width_warn_below == 180
+    )  # the span's minimum
+    crown = _changed(
+        lambda r: r["geometry"].update(vertical_anchor="crown") or r["jpeg"].update(quality_max=100)
+    )
     path.write_text(json.dumps(crown), encoding="utf-8")
-    assert load_profile_file(path).vertical_anchor == "crown" and load_profile_file(path).jpeg.quality_max == 100
+    assert (
+        load_profile_file(path).vertical_anchor == "crown" and load_profile_file(path).jpeg.quality_max == 100
+    )

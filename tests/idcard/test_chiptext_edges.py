@@ -33,7 +33,10 @@ def test_each_refusal_names_its_code_and_field():
     assert _refusal(_with_field(block, "sex", "3")) == ("chip_sex", "sex")  # the field, never its value
     assert _refusal(_with_field(block, "birth_date", "2010013")) == ("chip_date", "birth_date")
     assert _refusal(_with_field(block, "birth_date", "2010013x")) == ("chip_date", "birth_date")
-    assert _refusal(_with_field(block, "birth_date", "２０１００１０１")) == ("chip_date", "birth_date")  # not ASCII
+    assert _refusal(_with_field(block, "birth_date", "２０１００１０１")) == (
+        "chip_date",
+        "birth_date",
+    )  # not ASCII
     assert _refusal(_with_field(block, "valid_from", "20100230")) == ("chip_date", "valid_from")
     assert _refusal(_with_field(block, "valid_until", "20301301")) == ("chip_date", "valid_until")
     assert _refusal(_with_field(block, "nation", "1")) == ("chip_nation", "nation")
@@ -63,7 +66,9 @@ def test_blank_optional_fields_read_as_none_and_card_types_keep_their_own_fields
     assert read.name_en == foreign.name_en and not read.name_en.endswith(" ")
     assert set(read.extra) <= {"nationality", "renewal_count", "previous_number_link"} and read.extra
     assert chiptext.card_type_of(foreign.raw_text) == "foreign_2023"
-    assert chiptext.card_type_of(resident.raw_text[:248] + b"\x00\xd8" + resident.raw_text[250:]) == "resident"
+    assert (
+        chiptext.card_type_of(resident.raw_text[:248] + b"\x00\xd8" + resident.raw_text[250:]) == "resident"
+    )
 
 
 def test_the_newest_appended_address_is_the_last_one_written():

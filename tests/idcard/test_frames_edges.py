@@ -27,7 +27,9 @@ def test_frames_byte_for_byte():
     # GA 467's "find card" command: AA AA AA 96 69 00 03 20 01 22 (LEN 3, CHK = 00^03^20^01).
     assert build_command(0x20, 0x01) == bytes.fromhex("aaaaaa9669000320 0122".replace(" ", ""))
     assert build_command(0x30, 0x01, b"\x01\x02") == PREAMBLE + bytes.fromhex("00053001010237")
-    assert build_response(0x90, b"\xab", sw1=0x01, sw2=0x02) == PREAMBLE + bytes.fromhex("00050102 90ab3d".replace(" ", ""))
+    assert build_response(0x90, b"\xab", sw1=0x01, sw2=0x02) == PREAMBLE + bytes.fromhex(
+        "00050102 90ab3d".replace(" ", "")
+    )
     long_body = bytes(300)
     frame = build_frame(long_body)
     assert frame[5:7] == b"\x01\x2d"  # 301, big-endian
@@ -36,7 +38,9 @@ def test_frames_byte_for_byte():
 
 
 def test_responses_and_commands_read_each_byte():
-    assert parse_response(build_response(0x90, b"data", sw1=0x11, sw2=0x22)) == Response(0x11, 0x22, 0x90, b"data")
+    assert parse_response(build_response(0x90, b"data", sw1=0x11, sw2=0x22)) == Response(
+        0x11, 0x22, 0x90, b"data"
+    )
     assert parse_command(build_command(0x30, 0x10, b"\x05\x06")) == Command(0x30, 0x10, b"\x05\x06")
     assert parse_command(build_command(0x20, 0x02)) == Command(0x20, 0x02, b"")
     assert response_from_body(b"\x01\x02\x03") == Response(1, 2, 3, b"")

@@ -249,7 +249,9 @@ def report(area: Area) -> int:
         )
     (WORK / area.name / "scores.json").write_text(json.dumps(rows, indent=2))
     if open_names:
-        print(f"\n{len(open_names)} open mutants (see them with `cd .mutation/{area.name} && mutmut show NAME`):")
+        print(
+            f"\n{len(open_names)} open mutants (see them with `cd .mutation/{area.name} && mutmut show NAME`):"
+        )
         for name in open_names:
             print(f"  {name}")
         return 1

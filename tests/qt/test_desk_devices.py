@@ -33,9 +33,11 @@ def test_an_unplugged_camera_is_a_state_never_a_frozen_preview_with_green_checks
     desk.camera_source.set_plugged(True)  # plugged back in: it recovers by itself
     # ... and once a fresh frame has been analysed and passes, Space takes it.
     desk.wait(
-        lambda: desk.services.camera.state is SourceState.OPEN
-        and desk.services.camera.current is not None
-        and desk.services.camera.current.conforms
+        lambda: (
+            desk.services.camera.state is SourceState.OPEN
+            and desk.services.camera.current is not None
+            and desk.services.camera.current.conforms
+        )
     )
     desk.press(K.Key_Space)
     desk.wait_state(State.REVIEW)

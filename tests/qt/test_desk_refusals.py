@@ -117,7 +117,10 @@ def test_unreadable_card_lookup_by_last_six_digits_with_an_administrators_sign_o
     assert record.chip is None and record.manual.approved_by == ADMIN
     payload = record.payload()
     assert "chip" not in payload and payload["evidence"] == "manual"
-    assert payload["manual_approval"]["approved_by"] == ADMIN and payload["manual_approval"]["lookup"] == "id_last6"
+    assert (
+        payload["manual_approval"]["approved_by"] == ADMIN
+        and payload["manual_approval"]["lookup"] == "id_last6"
+    )
     assert desk.app.database.outbox.get(record.record_id).state == "pending"
 
 

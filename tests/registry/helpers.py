@@ -227,11 +227,20 @@ def multipart_files(batch: dict, photos: list[bytes]) -> list[tuple]:
     return files
 
 
-def push(client, station_id: str, batch: dict, photos: list[bytes], *, key: str | None = None):
+def push(
+    client,
+    station_id: str,
+    batch: dict,
+    photos: list[bytes],
+    *,
+    key: str | None = None,
+    prefer: str | None = None,
+):
+    headers = {"Idempotency-Key": f'"{key or batch["batch_id"]}"'}
+    if prefer:
+        headers["Prefer"] = prefer
     return client.post(
-        f"/v1/stations/{station_id}/batches",
-        files=multipart_files(batch, photos),
-        headers={"Idempotency-Key": f'"{key or batch["batch_id"]}"'},
+        f"/v1/stations/{station_id}/batches", files=multipart_files(batch, photos), headers=headers
     )
 
 

@@ -14,6 +14,7 @@ from sync.registry.config import BEIJING
 from sync.registry.db import RegCounter
 from tests.registry.helpers import (
     COUNTY,
+    REGISTRY_NOW,
     SEASON,
     STATION,
     STATION_2,
@@ -75,13 +76,16 @@ def test_each_compared_chip_field_alone_is_an_id_mismatch_naming_it(registry, cl
 def test_cosmetic_differences_in_the_chip_name_are_not_a_mismatch(registry, client):
     person = students(registry.db)[0]
     spaced = " ".join(person.name)  # the chip pads and spaces names; NFKC and whitespace do not count
-    record = make_record(person, PHOTO, chip_overrides={"name": spaced, "id_number": person.national_id.lower()})
+    record = make_record(
+        person, PHOTO, chip_overrides={"name": spaced, "id_number": person.national_id.lower()}
+    )
     assert _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]["status"] == "accepted"
 
 
 def _deadline_registry(make_registry):
-    """A registry whose last capture day was yesterday (Beijing), with the arrival grace still open."""
-    yesterday = datetime.now(BEIJING).date() - timedelta(days=1)
+    """A registry whose last capture day was yesterday (Beijing, on its clock), with the arrival grace
+    still open."""
+    yesterday = REGISTRY_NOW.date() - timedelta(days=1)
     registry = make_registry(deadline=yesterday, grace_days=3)
     return registry, registry.settings.deadline_end(SEASON)
 
@@ -127,8 +131,15 @@ def test_the_last_serial_of_the_year_then_serials_exhausted(registry, client):
     records = [make_record(first, _photo(1)), make_record(second, _photo(2))]
     last, exhausted = _results(push(client, STATION, make_batch(STATION, records), [_photo(1), _photo(2)]))
     assert last["status"] == "accepted" and regno.parse(last["reg_no"]).serial == 99_999
-    assert (exhausted["status"], exhausted["code"], exhausted["final"]) == ("rejected", "SERIALS_EXHAUSTED", True)
-    assert exhausted["reg_no"] is None and exhausted["detail"] == "the county has used all 99,999 serials of the year"
+    assert (exhausted["status"], exhausted["code"], exhausted["final"]) == (
+        "rejected",
+        "SERIALS_EXHAUSTED",
+        True,
+    )
+    assert (
+        exhausted["reg_no"] is None
+        and exhausted["detail"] == "the county has used all 99,999 serials of the year"
+    )
     # Nothing of the refused record was kept: no ledger row, the student still waits, no serial taken.
     assert set(_ledger(client)) == {records[0]["record_id"]}
     assert students(registry.db)[0].student_id == second.student_id  # still approved (first left)
@@ -143,7 +154,11 @@ def test_a_record_id_of_another_station_is_a_conflict(registry, client_for):
     assert mine["status"] == "accepted"
     other = client_for(STATION_2)
     theirs = _results(push(other, STATION_2, make_batch(STATION_2, [record]), [PHOTO]))[0]
-    assert (theirs["status"], theirs["code"], theirs["final"]) == ("conflict", "RECORD_OF_OTHER_STATION", True)
+    assert (theirs["status"], theirs["code"], theirs["final"]) == (
+        "conflict",
+        "RECORD_OF_OTHER_STATION",
+        True,
+    )
     assert theirs["reg_no"] is None  # the other station learns nothing of the number
     assert _ledger(other, STATION_2) == {}
     assert _ledger(client_for(STATION), STATION)[record["record_id"]]["reg_no"] == mine["reg_no"]
@@ -205,7 +220,9 @@ def test_record_status_and_ledger_digest_are_per_station(registry, client, clien
     assert [(s["status"], s.get("code")) for s in mine] == [("accepted", None), ("rejected", "ID_MISMATCH")]
     assert mine[0]["accepted_at"] and mine[0]["reg_no"] and "accepted_at" not in mine[1]
     other = client_for(STATION_2)
-    theirs = other.post(f"/v1/stations/{STATION_2}/records/status", json={"record_ids": ids}).json()["results"]
+    theirs = other.post(f"/v1/stations/{STATION_2}/records/status", json={"record_ids": ids}).json()[
+        "results"
+    ]
     assert [s["status"] for s in theirs] == ["unknown", "unknown"]  # another station's records stay hidden
     fresh = other.get(f"/v1/stations/{STATION_2}/ledger/digest").json()
     assert (fresh["head_seq"], fresh["count"]) == (0, 0)  # a station that has sent nothing yet
@@ -223,9 +240,23 @@ def test_a_stored_outcome_answers_before_the_photo_is_looked_at(registry, client
     person = students(registry.db)[0]
     record = make_record(person, PHOTO)
     first = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
-    registry.blobs.path(record["photo"]["sha256"]).unlink()  # the registry lost the photo file since
+    _lose_photo(registry, record["photo"]["sha256"])  # the registry lost the photo since
     replay = _results(push(client, STATION, make_batch(STATION, [record]), []))[0]
     assert (replay["status"], replay["reg_no"]) == ("duplicate", first["reg_no"])
+
+
+def _lose_photo(registry, sha256: str) -> None:
+    """Remove a stored photo behind the registry's back: its file (SQLite) or its row (PostgreSQL)."""
+    from sqlalchemy import delete
+
+    from sync.registry.db import BlobRow
+
+    if registry.blobs.in_database:
+        with registry.db.write() as session:
+            session.execute(delete(BlobRow).where(BlobRow.sha256 == sha256))
+    else:
+        registry.blobs.path(sha256).unlink()
+    assert registry.blobs.missing([sha256]) == [sha256]
 
 
 def test_a_photo_must_match_its_declared_size_and_hash(registry, client):
@@ -241,8 +272,13 @@ def test_a_photo_must_match_its_declared_size_and_hash(registry, client):
     fresh = _photo(12)  # a photo the registry has never stored
     batch = make_batch(STATION, [make_record(person, fresh)])
     files = multipart_files(batch, [fresh])
-    files[1] = (files[1][0], (files[1][1][0], fresh[:-1] + b"\x00", "image/jpeg"))  # bytes that are not its name
-    damaged = client.post(f"/v1/stations/{STATION}/batches", files=files, headers={"Idempotency-Key": batch["batch_id"]})
+    files[1] = (
+        files[1][0],
+        (files[1][1][0], fresh[:-1] + b"\x00", "image/jpeg"),
+    )  # bytes that are not its name
+    damaged = client.post(
+        f"/v1/stations/{STATION}/batches", files=files, headers={"Idempotency-Key": batch["batch_id"]}
+    )
     result = _results(damaged)[0]
     assert (result["status"], result["code"], result["retry_after_s"]) == ("retry", "BLOB_HASH_MISMATCH", 0)
     assert result["detail"] == "the photo part did not hash to its name; resend it"
@@ -261,7 +297,12 @@ def test_a_transaction_rolled_back_after_taking_a_serial_leaves_no_gap(make_regi
     record = make_record(person, PHOTO)
     with TestClient(AsStation(create_app(registry, faults=faults), cert_pem(STATION))) as client:
         busy = _results(push(client, STATION, make_batch(STATION, [record]), [PHOTO]))[0]
-        assert (busy["status"], busy["code"], busy["detail"], busy["retry_after_s"]) == ("retry", "BUSY", "try again", 0)
+        assert (busy["status"], busy["code"], busy["detail"], busy["retry_after_s"]) == (
+            "retry",
+            "BUSY",
+            "try again",
+            0,
+        )
         assert faults.fired("abort_after_allocation") == 1 and _ledger(client) == {}
         faults.abort_after_allocation = 0.0
         done = _results(push(client, STATION, make_batch(STATION, [record]), []))[0]
@@ -278,7 +319,11 @@ def test_the_registry_keeps_each_record_as_it_was_received(registry, client):
     with registry.db.read() as session:
         row = session.get(RecordRow, record["record_id"])
     assert json.loads(row.record_json) == record and row.payload_sha256 == record["payload_sha256"]
-    assert (row.station_id, row.national_id, row.photo_sha256) == (STATION, record["chip"]["parsed"]["national_id"], record["photo"]["sha256"])
+    assert (row.station_id, row.national_id, row.photo_sha256) == (
+        STATION,
+        record["chip"]["parsed"]["national_id"],
+        record["photo"]["sha256"],
+    )
 
 
 def test_a_database_too_busy_to_decide_answers_retry_and_logs_why(registry, client, caplog):

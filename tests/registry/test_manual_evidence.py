@@ -142,11 +142,11 @@ def test_review_mode_holds_manual_records_until_the_league_decides(make_registry
         assert registry_cli(["review", "--db", db_url, "--approve", first["record_id"]]) == 0
         assert registry_cli(["review", "--db", db_url, "--refuse", second["record_id"]]) == 0
         assert registry_cli(["review", "--db", db_url, "--approve", second["record_id"]]) == 1  # decided
-        answer = push(client, STATION, make_batch(STATION, [first, second]), [])
+        answer = push(client, STATION, make_batch(STATION, [first, second]), [], prefer="ledger-digest")
         decided = _results(answer)
         assert decided[0]["status"] == "duplicate" and decided[0]["reg_no"].startswith("26")
         assert (decided[1]["status"], decided[1]["code"]) == ("rejected", "MANUAL_REFUSED")
         digest = client.get(f"/v1/stations/{STATION}/ledger/digest").json()
         assert digest["count"] == 2
-        # The review's decisions went into the station's kept digest too.
+        # The digest a batch answer carries counts the review's decisions too.
         assert parse_ledger_digest(answer.headers[LEDGER_DIGEST_HEADER]).model_dump() == digest

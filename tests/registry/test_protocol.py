@@ -23,6 +23,7 @@ from sync.protocol.wire import (
     RecordsStatusRequest,
     format_ledger_digest,
     parse_ledger_digest,
+    wants_ledger_digest,
 )
 
 
@@ -90,6 +91,8 @@ def test_ledger_digest_header_round_trips_and_refuses_garbage():
         "head_seq=7;count=6;xor_sha256=zz",
     ):
         assert parse_ledger_digest(bad) is None
+    assert wants_ledger_digest("respond-async, ledger-digest") and wants_ledger_digest("Ledger-Digest; x=1")
+    assert not wants_ledger_digest(None) and not wants_ledger_digest("ledger-digests, wait=5")
 
 
 def test_uuid7():

@@ -235,7 +235,11 @@ def test_fault_hooks_fail_before_and_after_commit(make_registry, cert_pem):
         assert after.status_code == 500
         final = _results(push(client, STATION, batch, [PHOTO]))[0]
         assert final["status"] == "duplicate" and regno.parse(final["reg_no"]).serial == 1
-    assert [faults.fired(h) for h in ("retry_after_s", "fail_before_commit", "fail_after_commit")] == [1, 1, 1]
+    assert [faults.fired(h) for h in ("retry_after_s", "fail_before_commit", "fail_after_commit")] == [
+        1,
+        1,
+        1,
+    ]
 
 
 def test_ledger_and_digest_reconcile(registry, client):
@@ -245,9 +249,10 @@ def test_ledger_and_digest_reconcile(registry, client):
         make_record(people[4], PHOTOS[4], chip_overrides={"sex": "1" if people[4].sex == "2" else "2"})
     )
     first = push(client, STATION, make_batch(STATION, records[:2]), PHOTOS[:2])
-    assert parse_ledger_digest(first.headers[LEDGER_DIGEST_HEADER]).count == 2
-    answer = push(client, STATION, make_batch(STATION, records), PHOTOS[:5])  # 2 replays and 3 new
-    results = _results(answer)
+    assert LEDGER_DIGEST_HEADER not in first.headers  # not asked for
+    answer = push(client, STATION, make_batch(STATION, records), PHOTOS[:5], prefer="ledger-digest")
+    assert answer.headers["Preference-Applied"] == "ledger-digest"
+    results = _results(answer)  # 2 replays and 3 new
     items, cursor = [], None
     while True:
         response = client.get(
@@ -266,7 +271,7 @@ def test_ledger_and_digest_reconcile(registry, client):
     )
     digest = client.get(f"/v1/stations/{STATION}/ledger/digest").json()
     assert digest == {"head_seq": 5, "count": 5, "xor_sha256": expected}
-    # The batch answer carried the same digest, kept as the ledger grew (no scan of the ledger).
+    # The batch answer carried the same digest, as it stood once the batch was decided.
     assert parse_ledger_digest(answer.headers[LEDGER_DIGEST_HEADER]).model_dump() == digest
     status = client.post(
         f"/v1/stations/{STATION}/records/status", json={"record_ids": [records[0]["record_id"], uuid7()]}

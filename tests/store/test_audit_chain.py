@@ -40,7 +40,9 @@ def test_an_edited_entry_with_its_hash_recomputed_breaks_the_next_link(station):
     with station.read() as conn:
         row = conn.execute(sa.text(f"SELECT * FROM audit_log WHERE id = {ids[1]}")).mappings().one()
     forged = _hash(row["prev_hash"], row["at"], "someone", row["action"], row["subject"], row["detail"])
-    _tamper(station, f"UPDATE audit_log SET operator = 'someone', entry_hash = '{forged}' WHERE id = {ids[1]}")
+    _tamper(
+        station, f"UPDATE audit_log SET operator = 'someone', entry_hash = '{forged}' WHERE id = {ids[1]}"
+    )
     check = station.audit.check_chain()
     assert (check.problem, check.first_bad_id) == ("broken", ids[2])
 

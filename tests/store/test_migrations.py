@@ -117,7 +117,9 @@ def test_credentials_moved_by_0003_are_sealed_and_leave_no_plaintext_page(statio
 
     pem = (
         ec.generate_private_key(ec.SECP256R1())
-        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         .decode()
     )
     database, _code = StationDatabase.create(station_home, admin=OFFICER, schema_revision="0002_outbox_size")
@@ -134,13 +136,17 @@ def test_credentials_moved_by_0003_are_sealed_and_leave_no_plaintext_page(statio
     def pages_showing_the_key() -> list[int]:
         raw = paths.database_path(station_home).read_bytes()
         return [
-            n for n in range(1, len(raw) // PAGE + 1) if b"PRIVATE KEY" in (p := plain_page(raw, key, n)) or body in p
+            n
+            for n in range(1, len(raw) // PAGE + 1)
+            if b"PRIVATE KEY" in (p := plain_page(raw, key, n)) or body in p
         ]
 
     assert pages_showing_the_key()  # as the old schema kept it: readable by anyone holding the key
     with StationDatabase.open(station_home, officer=OFFICER) as upgraded:
         assert upgraded.secrets.get("registry.key_pem") == pem.encode()
         with upgraded.read() as conn:
-            assert not conn.execute(sa.text("SELECT feed FROM sync_state WHERE feed LIKE 'credential%'")).all()
+            assert not conn.execute(
+                sa.text("SELECT feed FROM sync_state WHERE feed LIKE 'credential%'")
+            ).all()
             assert set(conn.execute(sa.text("SELECT scheme FROM secrets")).scalars()) == {"aesgcm-v1"}
     assert pages_showing_the_key() == []

@@ -134,7 +134,14 @@ def test_accepted_or_duplicate_without_a_number_never_finalises(outbox, saved, s
     record = saved[0]
     outcome = outbox.apply_results(
         batch.batch_id,
-        [ItemResult(record.record_id, status, payload_sha256=record.payload_sha256, photo_sha256=record.photo_sha256)],
+        [
+            ItemResult(
+                record.record_id,
+                status,
+                payload_sha256=record.payload_sha256,
+                photo_sha256=record.photo_sha256,
+            )
+        ],
     )
     assert (outcome.accepted, outcome.retried) == (0, 1)
     entry = outbox.get(record.record_id)

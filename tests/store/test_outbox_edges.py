@@ -44,7 +44,9 @@ def outbox(station, calls):
 
 def _row(station, table: str, key: str, value: str) -> dict:
     with station.read() as conn:
-        return dict(conn.execute(sa.text(f"SELECT * FROM {table} WHERE {key} = :v"), {"v": value}).mappings().one())
+        return dict(
+            conn.execute(sa.text(f"SELECT * FROM {table} WHERE {key} = :v"), {"v": value}).mappings().one()
+        )
 
 
 def test_full_jitter_draws_between_zero_and_the_capped_exponential(monkeypatch):
@@ -123,7 +125,11 @@ def test_a_final_result_is_written_in_full(station, outbox, saved):
         {"payload_sha256": a.payload_sha256, "record_id": a.record_id, "reg_no": "26010200001", "status": "accepted"}
     )  # fmt: skip
     rejected = _row(station, "outbox", "record_id", r.record_id)
-    assert (rejected["state"], rejected["reg_no"], rejected["last_error"]) == ("rejected", None, "ID_MISMATCH")
+    assert (rejected["state"], rejected["reg_no"], rejected["last_error"]) == (
+        "rejected",
+        None,
+        "ID_MISMATCH",
+    )
     assert '"detail": "姓名不一致"' in rejected["result_json"]  # sorted keys, Chinese kept readable
     assert list(json.loads(rejected["result_json"])) == sorted(json.loads(rejected["result_json"]))
     assert _row(station, "outbox", "record_id", c.record_id)["state"] == "conflict"
@@ -155,7 +161,11 @@ def test_abandon_and_reopen_write_their_reason(station, outbox, saved):
     batch = outbox.form_batch(max_bytes=10**9, max_records=2, now=NOW)
     outbox.abandon_batch(batch.batch_id, "TOO_LARGE", now=NOW)
     row = _row(station, "batches", "batch_id", batch.batch_id)
-    assert (row["state"], row["last_error"], row["completed_at"]) == ("abandoned", "TOO_LARGE", clock.iso(NOW))
+    assert (row["state"], row["last_error"], row["completed_at"]) == (
+        "abandoned",
+        "TOO_LARGE",
+        clock.iso(NOW),
+    )
     member = _row(station, "outbox", "record_id", batch.record_ids[0])
     assert (member["state"], member["next_attempt_at"], member["last_error"], member["attempts"]) == (
         "pending", None, "TOO_LARGE", 1,
@@ -174,7 +184,10 @@ def test_abandon_and_reopen_write_their_reason(station, outbox, saved):
     assert (reopened["state"], reopened["last_error"], reopened["reg_no"], reopened["result_json"]) == (
         "pending", "LEDGER_MISSING", None, None,
     )  # fmt: skip
-    assert (reopened["acked_at"], reopened["attempts"]) == (None, 2)  # unchanged: a resend is no failed attempt
+    assert (reopened["acked_at"], reopened["attempts"]) == (
+        None,
+        2,
+    )  # unchanged: a resend is no failed attempt
     assert _row(station, "outbox", "record_id", ids[2])["state"] == "accepted"  # the others stay
     assert outbox.get(saved[4].record_id).state == "pending"
 
@@ -189,7 +202,10 @@ def test_the_digest_counts_accepted_and_rejected_only(outbox, saved):
     )  # fmt: skip
     from sync.protocol.canonical import ledger_term, xor_hex
 
-    assert outbox.digest() == (2, xor_hex([ledger_term(ids[0], "accepted", "26010200001"), ledger_term(ids[1], "rejected", None)]))
+    assert outbox.digest() == (
+        2,
+        xor_hex([ledger_term(ids[0], "accepted", "26010200001"), ledger_term(ids[1], "rejected", None)]),
+    )
 
 
 def test_open_batches_list_only_members_still_in_flight(station, outbox, saved):
@@ -225,7 +241,10 @@ def test_inflight_hashes_and_when_the_next_record_is_due(station, outbox, saved)
 
 def test_list_orders_by_capture_time_not_by_saving_order(station, people, jpeg):
     outbox = OutboxRepository(station.engine)
-    late, early = capture_for(people[20], jpeg, captured_at=NOW), capture_for(people[21], jpeg, captured_at=NOW - timedelta(hours=1))
+    late, early = (
+        capture_for(people[20], jpeg, captured_at=NOW),
+        capture_for(people[21], jpeg, captured_at=NOW - timedelta(hours=1)),
+    )
     station.records.save(late)
     station.records.save(early)  # saved second, captured first
     assert [e.record_id for e in outbox.list()] == [early.record_id, late.record_id]
@@ -237,7 +256,10 @@ def test_attempt_errors_reopen_reasons_and_wording(station, outbox, saved):
     assert _row(station, "batches", "batch_id", batch.batch_id)["last_error"] == "TIMEOUT"
     with pytest.raises(OutboxError) as changed:
         outbox.note_attempt(batch.batch_id, body_sha256="b" * 64)
-    assert changed.value.message.en == "A resend of the batch differs from its first send (a program error); stopped."
+    assert (
+        changed.value.message.en
+        == "A resend of the batch differs from its first send (a program error); stopped."
+    )
     outbox.apply_results(batch.batch_id, [ItemResult(batch.record_ids[0], "accepted", reg_no="26010200001")])
     assert outbox.reopen([batch.record_ids[0]]) == 1  # the default reason
     assert outbox.get(batch.record_ids[0]).last_error == "LEDGER_MISSING"
@@ -249,20 +271,28 @@ def test_inflight_hashes_belong_to_one_batch_and_leave_when_answered(outbox, sav
     assert set(outbox.inflight_hashes(one.batch_id)) == set(one.record_ids)
     assert set(outbox.inflight_hashes(two.batch_id)) == set(two.record_ids)
     first, second = one.record_ids
-    outbox.apply_results(one.batch_id, [ItemResult(first, "accepted", reg_no="1"), ItemResult(second, "rejected", code="X")])
-    assert outbox.inflight_hashes(one.batch_id) == {}  # answered rows keep their batch id, but are not in flight
+    outbox.apply_results(
+        one.batch_id, [ItemResult(first, "accepted", reg_no="1"), ItemResult(second, "rejected", code="X")]
+    )
+    assert (
+        outbox.inflight_hashes(one.batch_id) == {}
+    )  # answered rows keep their batch id, but are not in flight
 
 
 def test_a_record_never_tried_is_due_before_one_waiting_for_its_backoff(station, outbox, saved):
     batch = outbox.form_batch(max_bytes=1, now=NOW)
-    outbox.apply_results(batch.batch_id, [ItemResult(batch.record_ids[0], "retry", retry_after_s=300)], now=NOW)
+    outbox.apply_results(
+        batch.batch_id, [ItemResult(batch.record_ids[0], "retry", retry_after_s=300)], now=NOW
+    )
     assert outbox.next_due_in(now=NOW) == 0.0  # four others were never tried: due now
 
 
 def test_open_batches_oldest_first_each_with_its_own_members_in_capture_order(station, people, jpeg):
     outbox = OutboxRepository(station.engine)
     late = capture_for(people[22], jpeg, captured_at=NOW)  # its record id is minted first ...
-    early = capture_for(people[23], jpeg, captured_at=NOW - timedelta(hours=1))  # ... but it was captured first
+    early = capture_for(
+        people[23], jpeg, captured_at=NOW - timedelta(hours=1)
+    )  # ... but it was captured first
     other = capture_for(people[24], jpeg, captured_at=NOW - timedelta(hours=2))
     for row in (late, early, other):
         station.records.save(row)

@@ -37,7 +37,9 @@ def test_a_read_gives_back_what_was_saved_and_is_audited(station, people, jpeg):
     assert read.photo_jpeg == record.photo_jpeg and read.payload == record.payload
     assert station.audit.list(action="view")[0].operator == "op2"
     with station.read() as conn:  # stored as sorted JSON with the Chinese readable
-        stored = conn.execute(sa.text("SELECT comparison FROM records WHERE record_id = :r"), {"r": record.record_id}).scalar()
+        stored = conn.execute(
+            sa.text("SELECT comparison FROM records WHERE record_id = :r"), {"r": record.record_id}
+        ).scalar()
     assert stored.index('"name"') >= 0 and people[1].name in stored
     bare = dataclasses.replace(capture_for(people[2], jpeg), quality_report={}, comparison=None)
     station.records.save(bare)
@@ -47,7 +49,9 @@ def test_a_read_gives_back_what_was_saved_and_is_audited(station, people, jpeg):
 
 
 def test_the_list_filters_orders_and_limits(station, people, jpeg):
-    rows = [capture_for(p, jpeg, captured_at=NOW - timedelta(minutes=10 - i)) for i, p in enumerate(people[3:7])]
+    rows = [
+        capture_for(p, jpeg, captured_at=NOW - timedelta(minutes=10 - i)) for i, p in enumerate(people[3:7])
+    ]
     for row in rows:
         station.records.save(row)
     newest_first = [r.record_id for r in reversed(rows)]
@@ -55,7 +59,9 @@ def test_the_list_filters_orders_and_limits(station, people, jpeg):
     assert [s.record_id for s in station.records.list(limit=2)] == newest_first[:2]
     assert [s.record_id for s in station.records.list(student_id=rows[1].student_id)] == [rows[1].record_id]
     batch = station.outbox.form_batch(max_bytes=1)
-    station.outbox.apply_results(batch.batch_id, [ItemResult(batch.record_ids[0], "accepted", reg_no="26010200001")])
+    station.outbox.apply_results(
+        batch.batch_id, [ItemResult(batch.record_ids[0], "accepted", reg_no="26010200001")]
+    )
     accepted = station.records.list(state="accepted")
     assert [s.record_id for s in accepted] == [rows[0].record_id]
     summary = accepted[0]
@@ -93,9 +99,14 @@ def test_purge_on_each_side_of_the_retention_day_and_its_audit_entry(station, pe
     station.records.save(record)
     _final_and_confirmed(station, record, state=state, at=NOW)
     with pytest.raises(PurgeNotAllowedError) as early:
-        station.records.purge(record.record_id, operator="op1", retention_days=30, now=NOW + timedelta(days=30, seconds=-1))
+        station.records.purge(
+            record.record_id, operator="op1", retention_days=30, now=NOW + timedelta(days=30, seconds=-1)
+        )
     assert "30" in early.value.message.zh
-    assert station.records.purge_due(operator="op1", retention_days=30, now=NOW + timedelta(days=30, seconds=-1)) == []
+    assert (
+        station.records.purge_due(operator="op1", retention_days=30, now=NOW + timedelta(days=30, seconds=-1))
+        == []
+    )
     due = NOW + timedelta(days=30)  # the day itself: purged
     assert station.records.purge_due(operator="sync", retention_days=30, now=due) == [record.record_id]
     entry = station.audit.list(action="purge")[0]
@@ -115,11 +126,15 @@ def test_purge_refuses_what_the_ledger_has_not_confirmed(station, people, jpeg):
     record = capture_for(people[9], jpeg)
     station.records.save(record)
     with pytest.raises(PurgeNotAllowedError):
-        station.records.purge(record.record_id, operator="op1", retention_days=0, now=NOW + timedelta(days=400))
+        station.records.purge(
+            record.record_id, operator="op1", retention_days=0, now=NOW + timedelta(days=400)
+        )
     with pytest.raises(PurgeNotAllowedError):
         station.records.purge("no-such-record", operator="op1", retention_days=0)
     batch = station.outbox.form_batch(max_bytes=1)
-    station.outbox.apply_results(batch.batch_id, [ItemResult(record.record_id, "conflict", code="PAYLOAD_MISMATCH")])
+    station.outbox.apply_results(
+        batch.batch_id, [ItemResult(record.record_id, "conflict", code="PAYLOAD_MISMATCH")]
+    )
     with station.write() as conn:  # even a confirmation time on a conflict does not make it purgeable
         conn.execute(sa.text("UPDATE outbox SET ledger_confirmed_at = :t"), {"t": clock.iso(NOW)})
     with pytest.raises(PurgeNotAllowedError):
@@ -128,7 +143,9 @@ def test_purge_refuses_what_the_ledger_has_not_confirmed(station, people, jpeg):
     second = capture_for(people[10], jpeg)
     station.records.save(second)
     _final_and_confirmed(station, second, state="accepted", at=NOW)
-    station.records.purge(second.record_id, operator="op3", now=NOW + timedelta(days=30))  # 30 days by default
+    station.records.purge(
+        second.record_id, operator="op3", now=NOW + timedelta(days=30)
+    )  # 30 days by default
     assert station.audit.list(action="purge")[0].operator == "op3"
 
 
@@ -155,4 +172,6 @@ def test_purge_due_skips_what_is_already_purged_and_keeps_30_days_by_default(sta
     _final_and_confirmed(station, record, state="accepted", at=NOW)
     assert station.records.purge_due(operator="op1", now=NOW + timedelta(days=30, seconds=-1)) == []
     assert station.records.purge_due(operator="op1", now=NOW + timedelta(days=30)) == [record.record_id]
-    assert station.records.purge_due(operator="op1", now=NOW + timedelta(days=60)) == []  # once only, no error
+    assert (
+        station.records.purge_due(operator="op1", now=NOW + timedelta(days=60)) == []
+    )  # once only, no error

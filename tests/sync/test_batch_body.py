@@ -9,8 +9,13 @@ from sync.client import batch as batch_body
 from sync.client.ports import OpenBatch, Outgoing
 from sync.protocol.canonical import canonical_json, sha256_hex
 
-BATCH = OpenBatch("0190f3c2-0000-7000-8000-0000000000b1", ("r1", "r2", "r3"), 999, "2026-11-28T03:00:00.000000Z")
-PHOTO_A, PHOTO_B = b"\xff\xd8\xff\xe0" + b"a" * 40 + b"\xff\xd9", b"\xff\xd8\xff\xe0" + b"b" * 50 + b"\xff\xd9"
+BATCH = OpenBatch(
+    "0190f3c2-0000-7000-8000-0000000000b1", ("r1", "r2", "r3"), 999, "2026-11-28T03:00:00.000000Z"
+)
+PHOTO_A, PHOTO_B = (
+    b"\xff\xd8\xff\xe0" + b"a" * 40 + b"\xff\xd9",
+    b"\xff\xd8\xff\xe0" + b"b" * 50 + b"\xff\xd9",
+)
 
 
 def _records() -> list[Outgoing]:

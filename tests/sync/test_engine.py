@@ -69,7 +69,9 @@ def _wrap_sessions(engine, *, post=None, get=None) -> None:
 
 def _batches(app) -> list[tuple[str, str | None]]:
     with app.database.read() as conn:
-        return [(r.state, r.last_error) for r in conn.execute(sa.text("SELECT state, last_error FROM batches"))]
+        return [
+            (r.state, r.last_error) for r in conn.execute(sa.text("SELECT state, last_error FROM batches"))
+        ]
 
 
 def test_a_400_bisects_the_batch_down_to_the_bad_record_and_parks_it(app, registry):
@@ -109,9 +111,11 @@ def test_a_record_larger_than_any_batch_is_parked_and_the_rest_go(app, registry)
 def test_an_answer_that_omits_or_repeats_a_record_is_refused_whole(app, registry):
     for change in ("omit", "repeat"):
         engine, _ = _loaded(app, registry, 0)
-        ids = [capture(app, s.national_id) for s in registry.approved()[:2]] if change == "omit" else [
-            capture(app, s.national_id) for s in registry.approved()[2:4]
-        ]
+        ids = (
+            [capture(app, s.national_id) for s in registry.approved()[:2]]
+            if change == "omit"
+            else [capture(app, s.national_id) for s in registry.approved()[2:4]]
+        )
         tampered = []
 
         def tamper(answer: BatchResponse, change=change, tampered=tampered) -> BatchResponse:
@@ -137,7 +141,9 @@ def test_accepted_or_duplicate_without_a_number_never_finalises(app, registry):
         if stripped:
             return answer
         stripped.extend(r.record_id for r in answer.results)
-        return answer.model_copy(update={"results": [r.model_copy(update={"reg_no": None}) for r in answer.results]})
+        return answer.model_copy(
+            update={"results": [r.model_copy(update={"reg_no": None}) for r in answer.results]}
+        )
 
     _wrap_sessions(engine, post=strip_numbers)
     app.database.outbox._backoff = lambda attempts: 3600.0  # a record sent back waits: it stays visible
@@ -164,7 +170,9 @@ def test_busy_answers_are_given_up_after_the_limit(app, registry):
     busy = report.retries_by_cause["HTTP_503"]
     assert report.error_code and not report.ok and busy == policy.max_busy_retries + 1
     assert registry.faults.fired("retry_after_s") == busy  # each of them was a real 503
-    assert slept == [0] * policy.max_busy_retries  # waited what Retry-After said (0 s) between them, then stopped
+    assert (
+        slept == [0] * policy.max_busy_retries
+    )  # waited what Retry-After said (0 s) between them, then stopped
     assert app.database.outbox.get(ids[0]).state in ("pending", "inflight")
     registry.faults.retry_after_s = None
     drain(engine)
@@ -192,7 +200,9 @@ def test_a_ledger_walk_that_cannot_advance_ends(app, registry):
     assert all(app.database.outbox.get(r).state == "accepted" for r in ids)
 
 
-def test_run_forever_probes_after_a_failed_session_and_waits_the_interval_after_a_good_one(app, registry, proxy):
+def test_run_forever_probes_after_a_failed_session_and_waits_the_interval_after_a_good_one(
+    app, registry, proxy
+):
     from tests.sync.faultproxy import Plan
 
     engine, _ = _loaded(app, registry, 0)
@@ -231,7 +241,12 @@ def test_a_clean_session_reports_what_it_did(app, registry):
     engine, _ = _loaded(app, registry, 3)
     report = engine.run_once()
     assert report.ok and report.clock_offset_s is not None and abs(report.clock_offset_s) < 60
-    assert (report.pushed, report.accepted, report.batches, report.duplicates) == (3, 3, len(report.batch_sizes), 0)
+    assert (report.pushed, report.accepted, report.batches, report.duplicates) == (
+        3,
+        3,
+        len(report.batch_sizes),
+        0,
+    )
     assert sum(report.batch_sizes) == 3 and report.batch_sizes[0] == 1  # the first batch is a single record
     assert report.body_bytes > report.payload_bytes > 0 and report.wasted_bytes == 0
     assert report.ledger_digest_ok and report.ledger_confirmed == 3 and report.purged == 0
@@ -253,10 +268,10 @@ def test_a_session_goes_offline_after_the_limit_with_capped_backoffs(app, regist
         assert 0 <= seconds <= min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**failures)
 
 
-def test_the_first_batches_grow_one_record_after_every_three_clean_ones(app, registry):
+def test_after_the_one_record_probe_the_byte_budget_decides_not_a_count(app, registry):
     engine, _ = _loaded(app, registry, 8)
     report = engine.run_once(pull=False)
-    assert report.batch_sizes == [1, 1, 1, 2, 2, 1]
+    assert report.batch_sizes == [1, 7]  # a fast link: the budget is the 1 MB cap, 7 records fit
 
 
 def test_the_limit_the_registry_advertises_caps_every_batch(app, registry):
@@ -279,8 +294,12 @@ def test_backoff_draws_full_jitter_below_the_capped_exponential(app, registry):
     engine.rng = random.Random(7)
     expected = random.Random(7)
     draws = [engine._backoff(n) for n in (0, 1, 2, 3, 40)]
-    assert draws == [expected.uniform(0, min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**n)) for n in (0, 1, 2, 3, 30)]
-    engine._wait_busy(SyncReport(), RetryLater("BUSY", "", status=429, retry_after_s=None), 2)  # no Retry-After
+    assert draws == [
+        expected.uniform(0, min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**n)) for n in (0, 1, 2, 3, 30)
+    ]
+    engine._wait_busy(
+        SyncReport(), RetryLater("BUSY", "", status=429, retry_after_s=None), 2
+    )  # no Retry-After
     assert slept == [expected.uniform(0, min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**2))]
 
 
@@ -293,7 +312,8 @@ def _crash() -> None:
 
 
 @pytest.mark.parametrize(
-    ("point", "sent"), [("after_batch_persist", False), ("after_send", True), ("after_response_before_apply", True)]
+    ("point", "sent"),
+    [("after_batch_persist", False), ("after_send", True), ("after_response_before_apply", True)],
 )
 def test_each_crash_point_stops_the_push_where_it_is_named(app, registry, point, sent):
     from sync.client.faultpoints import FaultPoints
@@ -303,7 +323,9 @@ def test_each_crash_point_stops_the_push_where_it_is_named(app, registry, point,
     with pytest.raises(Crashed):
         engine.run_once(pull=False)
     assert engine.faults.seen == 1
-    assert [b.record_ids for b in app.database.outbox.open_batches()] == [(ids[0],)]  # persisted, never applied
+    assert [b.record_ids for b in app.database.outbox.open_batches()] == [
+        (ids[0],)
+    ]  # persisted, never applied
     assert (ids[0] in registry.ledger()) is sent
     report = engine_for(app).run_once(pull=False)  # the restart resends the open batch byte for byte
     assert report.duplicates == int(sent) and app.database.outbox.get(ids[0]).state == "accepted"
@@ -321,7 +343,9 @@ def test_a_record_due_soon_is_waited_for_within_the_session(app, registry):
         if stripped:
             return answer
         stripped.append(answer.batch_id)
-        return answer.model_copy(update={"results": [r.model_copy(update={"reg_no": None}) for r in answer.results]})
+        return answer.model_copy(
+            update={"results": [r.model_copy(update={"reg_no": None}) for r in answer.results]}
+        )
 
     _wrap_sessions(engine, post=strip_once)
     app.database.outbox._backoff = lambda attempts: 1.0  # due again in 1 s: within max_wait_s (3 s)

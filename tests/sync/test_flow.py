@@ -101,9 +101,7 @@ def test_cli_enroll_capture_sync_status(tmp_path, registry, tls_dir, monkeypatch
     photo_path = tmp_path / "portrait.png"
     cv2.imwrite(str(photo_path), positive())
     card = card_file(tmp_path / "card.bin", students[0].national_id)
-    done = station_cli(
-        home, "capture", "--card", str(card), "--photo", str(photo_path), "--json"
-    )
+    done = station_cli(home, "capture", "--card", str(card), "--photo", str(photo_path), "--json")
     assert done.returncode == 0, done.stderr + done.stdout
     saved = json.loads(done.stdout)
     assert saved["state"] == "saved"

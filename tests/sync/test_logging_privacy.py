@@ -23,7 +23,16 @@ def test_capture_and_sync_at_debug_log_nothing_personal(registry, station_home, 
     picture = tmp_path / "face.jpg"
     picture.write_bytes(photo().jpeg_bytes)
     captured = station_cli(
-        station_home, "capture", "--card", str(card), "--photo", str(picture), "--note", "test", "--json", env=env
+        station_home,
+        "capture",
+        "--card",
+        str(card),
+        "--photo",
+        str(picture),
+        "--note",
+        "test",
+        "--json",
+        env=env,
     )
     assert captured.returncode == 0, captured.stderr[-2000:] + captured.stdout
     pushed = station_cli(station_home, "sync", "--once", "--json", env=env)

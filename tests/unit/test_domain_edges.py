@@ -39,7 +39,11 @@ FEED = {
 def test_feed_fields_map_one_to_one():
     student = Student.from_feed(FEED)
     assert student.to_feed() == FEED  # every field under its own wire name, nothing renamed or lost
-    assert (student.status, student.version, student.birth_date) == (StudentStatus.CAPTURED, 7, date(2010, 3, 4))
+    assert (student.status, student.version, student.birth_date) == (
+        StudentStatus.CAPTURED,
+        7,
+        date(2010, 3, 4),
+    )
 
 
 def test_feed_defaults_for_fields_the_feed_may_leave_out():
@@ -106,7 +110,9 @@ def test_a_difference_carries_both_values_and_shows_them(pair):
 
 def test_name_and_id_differences_carry_normalised_values(pair):
     card, student = pair
-    comparison = rules.compare(replace(card, name="王 小明", id_number=student.national_id[:-1] + "x"), student)
+    comparison = rules.compare(
+        replace(card, name="王 小明", id_number=student.national_id[:-1] + "x"), student
+    )
     by_field = {d.field: d for d in comparison.differences}
     assert by_field["name"].chip_value == "王小明" and by_field["name"].queue_value == student.name
     if student.national_id[-1] != "X":
@@ -155,8 +161,16 @@ CLOSED = ("2026 年考籍注册已于 11 月 30 日截止。", "Registration for
 @pytest.mark.parametrize(
     ("today", "left", "notice"),
     [
-        (date(2026, 11, 29), 2, ("距注册截止（11 月 30 日）还有 2 天。", "2 days left until the deadline (30 November).")),
-        (date(2026, 11, 30), 1, ("今天是注册截止日（11 月 30 日）。", "Today is the registration deadline (30 November).")),
+        (
+            date(2026, 11, 29),
+            2,
+            ("距注册截止（11 月 30 日）还有 2 天。", "2 days left until the deadline (30 November)."),
+        ),
+        (
+            date(2026, 11, 30),
+            1,
+            ("今天是注册截止日（11 月 30 日）。", "Today is the registration deadline (30 November)."),
+        ),
         (date(2026, 12, 1), 0, CLOSED),
         (date(2026, 12, 2), -1, CLOSED),
     ],
@@ -243,7 +257,9 @@ def test_a_new_record_freezes_what_it_was_given():
     assert dict(_record(quality=None).quality) == {} and dict(_record(comparison=None).comparison) == {}
     with pytest.raises(ValueError, match=r"^captured_at must be timezone-aware$"):
         _record(captured_at=datetime(2026, 11, 28, 3, 0))
-    fresh = CaptureRecord.new(**{k: v for k, v in _record().__dict__.items() if k not in ("record_id", "captured_at")})
+    fresh = CaptureRecord.new(
+        **{k: v for k, v in _record().__dict__.items() if k not in ("record_id", "captured_at")}
+    )
     assert fresh.record_id != _record().record_id and fresh.captured_at.tzinfo is not None
 
 
@@ -278,7 +294,9 @@ def test_differences_show_unknown_codes_as_they_are_and_read_in_full(pair):
     odd = rules.compare(replace(card, sex="7", nation="99"), replace(student, sex="8", nation="96"))
     sex, nation = odd.differences
     assert (sex.chip_value, sex.queue_value, nation.chip_value, nation.queue_value) == ("7", "8", "99", "96")
-    known = rules.compare(replace(card, sex="1", nation="03"), replace(student, sex="2", nation="02")).differences
+    known = rules.compare(
+        replace(card, sex="1", nation="03"), replace(student, sex="2", nation="02")
+    ).differences
     assert [(d.chip_value, d.queue_value) for d in known] == [("男", "女"), ("回族", "蒙古族")]
     assert known[0].message.en == (
         "sex differs: the card says “男”, the pre-registration “女”. "

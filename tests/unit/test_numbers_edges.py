@@ -93,8 +93,14 @@ def _regno_refusal(call) -> tuple[str, str]:
 def test_registration_number_build_bounds_and_reasons():
     assert regno.build(2000, "150102", 1) == "00010200001"
     assert regno.build(2099, "150102", regno.SERIAL_MAX) == "99010299999"
-    assert _regno_refusal(lambda: regno.build(1999, "150102", 1)) == ("year", "entry year 1999 is outside 2000-2099")
-    assert _regno_refusal(lambda: regno.build(2100, "150102", 1)) == ("year", "entry year 2100 is outside 2000-2099")
+    assert _regno_refusal(lambda: regno.build(1999, "150102", 1)) == (
+        "year",
+        "entry year 1999 is outside 2000-2099",
+    )
+    assert _regno_refusal(lambda: regno.build(2100, "150102", 1)) == (
+        "year",
+        "entry year 2100 is outside 2000-2099",
+    )
     assert _regno_refusal(lambda: regno.build(2026, "159999", 1)) == (
         "county", "159999 is not a current registering county",
     )  # fmt: skip

@@ -107,4 +107,6 @@ def test_the_officer_note_travels_in_the_payload_only_when_given():
     assert "officer_note" not in _record().payload()["meta"]
     captured = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
     same = {"record_id": "0190f3c2-0000-7000-8000-000000000001", "captured_at": captured}
-    assert _record(officer_note="a", **same).payload_sha256 != _record(officer_note="b", **same).payload_sha256
+    assert (
+        _record(officer_note="a", **same).payload_sha256 != _record(officer_note="b", **same).payload_sha256
+    )

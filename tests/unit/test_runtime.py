@@ -67,7 +67,9 @@ def test_a_home_given_as_a_value_wins_over_the_environment(tmp_path):
 
 
 def test_config_file_is_validated_and_versioned(tmp_path):
-    saved = config.save(config.StationConfig(station_id="ST-1", county_code6="150102", entry_year=2026), tmp_path)
+    saved = config.save(
+        config.StationConfig(station_id="ST-1", county_code6="150102", entry_year=2026), tmp_path
+    )
     assert json.loads(saved.read_text())["version"] == config.CONFIG_VERSION
     assert config.load(tmp_path).enrolled
     saved.write_text(json.dumps({"county_code6": "15010", "retention_days": -1}))

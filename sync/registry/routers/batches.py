@@ -21,11 +21,12 @@ from starlette.responses import Response
 from sync.protocol.wire import (
     BATCH_PART_NAME,
     LEDGER_DIGEST_HEADER,
+    LEDGER_DIGEST_PREFERENCE,
     MAX_RECORDS_PER_BATCH,
     PHOTO_PART_PREFIX,
     BatchResponse,
-    LedgerDigest,
     format_ledger_digest,
+    wants_ledger_digest,
 )
 from sync.registry import intake, multipart
 from sync.registry.dependencies import (
@@ -73,8 +74,8 @@ _BATCH_BODY = {
         200: {
             "headers": {
                 LEDGER_DIGEST_HEADER: {
-                    "description": "the station's ledger digest once the batch was decided: "
-                    "head_seq=N;count=N;xor_sha256=<64 hex> (docs/sync-protocol.md §9.3)",
+                    "description": "with `Prefer: ledger-digest`: the station's ledger digest once the "
+                    "batch was decided, head_seq=N;count=N;xor_sha256=<64 hex> (docs/sync-protocol.md §9.3)",
                     "schema": {"type": "string"},
                 }
             }
@@ -89,6 +90,7 @@ async def push_batch(
     registry: RegistryDep,
     faults: FaultsDep,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", max_length=200)],
+    prefer: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     faults.before_intake()
     content_type = request.headers.get("content-type")
@@ -120,7 +122,10 @@ async def push_batch(
     claimed = await run_in_threadpool(intake.claim_and_store, registry, incoming, photos)
     try:
         await run_in_threadpool(faults.after_claim)
-        processed = await run_in_threadpool(_process, registry, caller, incoming, claimed, faults, photos)
+        want_digest = wants_ledger_digest(prefer)
+        processed = await run_in_threadpool(
+            _process, registry, caller, incoming, claimed, faults, photos, want_digest
+        )
         faults.after_commit()
     except BaseException:
         await run_in_threadpool(intake.finish, registry, incoming.envelope.batch_id, None)
@@ -130,14 +135,12 @@ async def push_batch(
     payload = response.model_dump_json(exclude_none=True).encode()
     answer = faults.respond(payload) or json_response(response)
     if processed.ledger is not None:
-        ledger = processed.ledger
-        answer.headers[LEDGER_DIGEST_HEADER] = format_ledger_digest(
-            LedgerDigest(head_seq=ledger.head_seq, count=ledger.count, xor_sha256=ledger.xor_sha256)
-        )
+        answer.headers[LEDGER_DIGEST_HEADER] = format_ledger_digest(processed.ledger)
+        answer.headers["Preference-Applied"] = LEDGER_DIGEST_PREFERENCE
     return answer
 
 
-def _process(registry, caller, incoming, claimed, faults, photos) -> intake.Processed:  # type: ignore[no-untyped-def]
+def _process(registry, caller, incoming, claimed, faults, photos, want_digest) -> intake.Processed:  # type: ignore[no-untyped-def]
     """The records decided, and the key marked finished in the same transaction."""
     return intake.process_batch(
         registry,
@@ -148,6 +151,7 @@ def _process(registry, caller, incoming, claimed, faults, photos) -> intake.Proc
         photos=photos,
         known=claimed.known,
         finish_key=True,
+        want_ledger_digest=want_digest,
     )
 
 
