@@ -4,7 +4,8 @@
 before the transaction (the card as the chip block says, an early refusal), and decides them in batch
 order exactly as one transaction per record would: each decision sees the ones before it (a student
 registered, an ID number claimed or a photo used earlier in the same batch counts). It reads what the
-rules need in four queries (known ids, students, photo users, ID-number holders), decides in memory,
+rules need in a few queries (the known ids unless the caller looked them up, the students, the records
+using the photos or holding the ID numbers), decides in memory,
 then writes: the station's ledger positions (one counter update), the record rows (one multi-row
 insert, which claims the ID numbers through the partial unique index), the students' feed changes
 (one counter update for the county's feed), and LAST the serials (one counter update for the county's
@@ -12,9 +13,9 @@ serials) and their registration numbers. Counter rows are taken in the fixed ord
 transactions never wait on each other in a cycle through them; the serial row is locked only for the
 tail of the transaction, and a rollback returns every serial it took (gapless).
 
-The caller runs it once for the whole batch; if that transaction fails (a lost race on an ID number or
-record id with another node or station, a deadlock, the serial range exhausted, an injected fault) it
-decides the records again one transaction each, where each failure touches only its own record.
+The caller (``intake``) runs it once for the whole batch; if that transaction fails (a lost race on an ID
+number or record id with another node or station, a deadlock, the serial range exhausted) it decides the
+records again one transaction each, where each failure touches only its own record.
 """
 
 from __future__ import annotations
