@@ -74,6 +74,7 @@ def build_bundle(work_root: Path, python: Path | None = None, *, quiet: bool = T
     env = {
         **os.environ,
         "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",  # nothing written into the checkout, not even caches
         "SOURCE_DATE_EPOCH": source_date_epoch(),
         # PyInstaller's binary cache lives with this build, not in the user's home.
         "PYINSTALLER_CONFIG_DIR": str(work_root / "pyinstaller-config"),

@@ -41,6 +41,9 @@ CHROOT_DEBS = (
     "libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-shm0 "
     "libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxcb-glx0 xvfb"
 )
+# Extension modules the station (or pip) needs; a CPython build missing one is not used.
+REQUIRED_MODULES = ["pyexpat", "_ssl", "_hashlib", "_ctypes", "_sqlite3", "_bz2", "_lzma", "zlib", "_uuid",
+                    "_decimal", "_multiprocessing"]  # fmt: skip
 CLEAN_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "HOME": "/root",
@@ -109,33 +112,37 @@ def ensure_chroot(base: Path, suite: str) -> Path:
 
 def provision(root: Path, suite: str) -> None:
     """Debian packages, then CPython 3.11 from source, each step skipped when already done."""
-    wanted = hashlib.sha256(CHROOT_DEBS.encode()).hexdigest()[:12]
+    sources = [f"deb {MIRROR} {suite} main", f"deb {MIRROR} {suite}-updates main"]
+    if suite != "buster":
+        sources.append(f"deb {SECURITY_MIRROR} {suite}-security main")
+    # CPython's source from bookworm's main archive (point releases carry its security fixes).
+    sources.append(f"deb-src {MIRROR} {PYTHON_SOURCE_SUITE} main")
+    wanted = hashlib.sha256((CHROOT_DEBS + "\n".join(sources)).encode()).hexdigest()[:12]
     stamp = root / f"var/lib/station-debs-{wanted}"
     if not stamp.exists():
         log(f"installing build packages in the {suite} chroot")
-        sources = [f"deb {MIRROR} {suite} main", f"deb {MIRROR} {suite}-updates main"]
-        if suite != "buster":
-            sources.append(f"deb {SECURITY_MIRROR} {suite}-security main")
-        sources += [
-            f"deb-src {MIRROR} {PYTHON_SOURCE_SUITE} main",
-            f"deb-src {SECURITY_MIRROR} {PYTHON_SOURCE_SUITE}-security main",
-        ]
         (root / "etc/apt/sources.list").write_text("\n".join(sources) + "\n")
-        in_chroot(root, f"apt-get update -qq && apt-get install -y -qq --no-install-recommends {CHROOT_DEBS}")
+        in_chroot(
+            root,
+            f"apt-get update -qq && apt-get install -y -qq --no-install-recommends {CHROOT_DEBS} >/dev/null",
+        )
         stamp.touch()
-    python = root / PYTHON_PREFIX.lstrip("/") / "bin/python3.11"
-    if not python.exists():
+    ready = root / PYTHON_PREFIX.lstrip("/") / ".station-ready"
+    if not ready.exists():
         log("building CPython 3.11 from Debian bookworm's source package (once, several minutes)")
+        modules = ", ".join(REQUIRED_MODULES)
         in_chroot(
             root,
             f"""
-            rm -rf /build/cpython && mkdir -p /build/cpython && cd /build/cpython
+            rm -rf /build/cpython {PYTHON_PREFIX} && mkdir -p /build/cpython && cd /build/cpython
             apt-get source -qq python3.11 >/dev/null
             cd python3.11-*/
-            ./configure -q --prefix={PYTHON_PREFIX} --enable-shared --with-system-expat \
-                --without-ensurepip LDFLAGS=-Wl,-rpath,{PYTHON_PREFIX}/lib
-            make -s -j"$(nproc)" >/dev/null
-            make -s install >/dev/null
+            ./configure -q --prefix={PYTHON_PREFIX} --enable-shared --without-ensurepip \
+                LDFLAGS=-Wl,-rpath,{PYTHON_PREFIX}/lib
+            make -s -j"$(nproc)" >/dev/null 2>&1
+            make -s install >/dev/null 2>&1
+            {PYTHON_PREFIX}/bin/python3.11 -c "import {modules}"
+            touch {PYTHON_PREFIX}/.station-ready
             rm -rf /build/cpython
             """,
         )
