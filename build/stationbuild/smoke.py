@@ -135,7 +135,7 @@ def run_smoke(binary: Path, expected_version: str | None, workdir: Path) -> Smok
     _check_doctor(step, out, healthy=False)
 
     demo_env = {**base_env, "STATION_HOME": str(workdir / "demo-home")}
-    with _display(demo_env) as env:
+    with demo_display(demo_env) as env:
         step, _ = run("demo", demo_args(screenshots), env, 0)
     pictures = sorted(screenshots.glob("*.png"))
     if not pictures:
@@ -163,7 +163,7 @@ def _check_doctor(step: StepResult, out: str, *, healthy: bool) -> None:
 
 
 @contextmanager
-def _display(env: dict):
+def demo_display(env: dict):
     """The demo's environment: an Xvfb screen (xcb) while the demo needs one and there is none."""
     if not DEMO_NEEDS_DISPLAY or os.name == "nt" or sys.platform == "darwin":
         yield env
