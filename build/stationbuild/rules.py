@@ -77,9 +77,10 @@ SYSTEM_FAMILIES: list[tuple[str, str]] = [
 ]  # fmt: skip
 
 # Always needed on the target, whatever the bundle holds: the smart-card stack (pyscard dlopens
-# libpcsclite.so.1 at run time, so PyInstaller never sees it).
-BASE_DEPENDS = ["pcscd", "libpcsclite1"]
-RECOMMENDS = ["libccid", "fonts-noto-cjk | fonts-wqy-microhei | fonts-wqy-zenhei"]
+# libpcsclite.so.1 at run time, so PyInstaller never sees it) and a CJK font (a bullseye installed
+# without recommends showed the desk as boxes).
+BASE_DEPENDS = ["pcscd", "libpcsclite1", "fonts-noto-cjk | fonts-wqy-microhei | fonts-wqy-zenhei"]
+RECOMMENDS = ["libccid"]
 
 
 def is_system_library(soname: str) -> bool:

@@ -37,4 +37,5 @@ def test_depends_carry_the_floors_and_names_that_exist_on_uos_v20():
     # Debian 10 (UOS V20's base) calls libgcc-s1 libgcc1; Debian 13 renamed glib for time64.
     assert "libgcc-s1 | libgcc1" in depends
     assert "libglib2.0-0 | libglib2.0-0t64" in depends
+    assert "fonts-noto-cjk | fonts-wqy-microhei | fonts-wqy-zenhei" in depends  # officers read Chinese
     assert len(depends) == len(set(depends))
