@@ -5,7 +5,8 @@ credential store is never touched):
 1. ``station --version`` prints the package's version;
 2. ``station doctor --json`` on an empty station home answers (exit 1: not enrolled) with its fixes;
 3. the training demo (``demo_args`` below) sets up a demo station and shows the desk;
-4. ``station doctor --json`` on the demo home reports it healthy (store, keys, migrations, resources).
+4. ``station doctor --json`` on the demo home reports it healthy (store, keys, migrations, resources);
+then the station's own logs (where Qt's messages go) hold no warning or error and no crash report.
 Every line on stderr must match ``STDERR_ALLOWLIST``. On Linux without a display an Xvfb server is
 started for the demo step while the demo still needs a screen.
 
@@ -49,6 +50,11 @@ STDERR_ALLOWLIST: list[tuple[str, str]] = [
         "and CI runners have no camera",
     ),
 ]
+
+
+# Station log levels that fail the smoke test, and log lines that are not a problem (with the reason).
+LOG_PROBLEM_LEVELS = {"WARNING", "ERROR", "CRITICAL"}
+LOG_ALLOWLIST: list[tuple[str, str]] = []
 
 
 @dataclass
@@ -146,7 +152,29 @@ def run_smoke(binary: Path, expected_version: str | None, workdir: Path) -> Smok
 
     step, out = run("doctor-demo", ["doctor", "--json"], demo_env, 0)
     _check_doctor(step, out, healthy=True)
+    steps.append(check_station_logs(workdir))
     return SmokeReport(str(binary), steps)
+
+
+def check_station_logs(workdir: Path) -> StepResult:
+    """The station routes Qt's messages into its log: no warning, error or crash report there either."""
+    step = StepResult("logs", [], 0, 0.0)
+    homes = [workdir / "empty-home", workdir / "demo-home"]
+    for log in sorted(p for home in homes for p in (home / "logs").glob("station.log*")):
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            fields = line.split(maxsplit=3)
+            if len(fields) > 2 and fields[2] in LOG_PROBLEM_LEVELS and not _allowed(line, LOG_ALLOWLIST):
+                step.problems.append(f"{log.parent.parent.name} log: {line}")
+    for home in homes:
+        native = home / "logs" / "native-crash.log"
+        if native.exists() and native.stat().st_size:
+            step.problems.append(f"{home.name}: a native crash was logged")
+        step.problems += [f"{home.name}: crash report {p.name}" for p in sorted((home / "crashes").glob("*"))]
+    return step
+
+
+def _allowed(line: str, allowlist: list[tuple[str, str]]) -> bool:
+    return any(re.search(pattern, line) for pattern, _ in allowlist)
 
 
 def _check_doctor(step: StepResult, out: str, *, healthy: bool) -> None:

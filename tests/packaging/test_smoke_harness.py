@@ -37,9 +37,25 @@ def test_a_misbehaving_program_fails_each_step_with_the_reason(tmp_path):
     report = smoke.run_smoke(program, "0.1.0", tmp_path / "work")
     assert not report.ok
     by_name = {step.name: step for step in report.steps}
-    assert set(by_name) == {"version", "doctor-empty", "demo", "doctor-demo"}
+    assert set(by_name) == {"version", "doctor-empty", "demo", "doctor-demo", "logs"}
     assert any("expected 'station 0.1.0'" in p for p in by_name["version"].problems)
     assert any("exit code 3" in p for p in by_name["version"].problems)
     assert any(p.startswith("stderr: qt.qpa.fonts") for p in by_name["doctor-empty"].problems)
     assert any("printed no JSON" in p for p in by_name["doctor-demo"].problems)
     assert any("no screenshot" in p for p in by_name["demo"].problems)
+
+
+def test_warnings_in_the_station_log_and_crash_reports_fail_the_smoke_test(tmp_path):
+    logs = tmp_path / "demo-home" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "station.log").write_text(
+        "2026-11-29 13:19:20,830 INFO    station.app [MainThread] start-up: logging\n"
+        "2026-11-29 13:19:22,048 WARNING qt [MainThread] QFont::fromString: invalid description\n"
+    )
+    (logs / "native-crash.log").write_text("")
+    (tmp_path / "demo-home" / "crashes").mkdir()
+    (tmp_path / "demo-home" / "crashes" / "crash-20261129.txt").write_text("report")
+    step = smoke.check_station_logs(tmp_path)
+    assert len(step.problems) == 2
+    assert "QFont::fromString" in step.problems[0]
+    assert "crash-20261129.txt" in step.problems[1]
