@@ -49,6 +49,8 @@ QT_PLUGINS_KEPT = {
     "iconengines": {"qsvgicon"},
     "xcbglintegrations": {"qxcb-egl-integration", "qxcb-glx-integration"},
     "styles": {"qmodernwindowsstyle", "qwindowsvistastyle"},
+    # The first-run wizard prints the recovery sheet (QPrintDialog): CUPS on Linux, the spooler on Windows.
+    "printsupport": {"cupsprintersupport", "windowsprintersupport"},
 }
 
 # Qt's own translations kept: standard dialogs and buttons in Chinese (确定/取消).
@@ -72,6 +74,7 @@ SYSTEM_FAMILIES: list[tuple[str, str]] = [
     (r"libfreetype\.so\.\d+", "libfreetype6"),
     (r"lib(glib|gobject|gio|gmodule|gthread)-2\.0\.so\.\d+", "libglib2.0-0 | libglib2.0-0t64"),
     (r"libdbus-1\.so\.\d+", "libdbus-1-3"),
+    (r"libcups\.so\.\d+", "libcups2 | libcups2t64"),
     # The C++ runtime: a bundled copy older than the system's breaks the system's Mesa GL drivers.
     (r"lib(stdc\+\+|gcc_s)\.so\.\d+", "libstdc++6, libgcc-s1 | libgcc1"),
 ]  # fmt: skip

@@ -36,7 +36,7 @@ FORBIDDEN_LIBRARIES = [
 REQUIRED = [
     "libxcb-cursor.so.0", "qt_zh_CN.qm", "qtbase_zh_CN.qm", "haarcascade_frontalface_default.xml",
     "haarcascade_eye.xml", "astronaut.png", "env.py", "0001_initial.py", "inner_mongolia_divisions.csv",
-    "moe-480.json", "station-256.png", "libqxcb.so", "libqoffscreen.so", "_sqlite3.cpython-311-x86_64-linux-gnu.so",
+    "moe-480.json", "station-256.png", "libqxcb.so", "libqoffscreen.so", "libcupsprintersupport.so", "libQt6PrintSupport.so.6", "_sqlite3.cpython-311-x86_64-linux-gnu.so",
 ]  # fmt: skip
 
 

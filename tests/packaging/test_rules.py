@@ -8,7 +8,7 @@ from stationbuild import deb, elf, rules
 def test_system_families_leave_the_bundle_but_the_xcb_helpers_stay():
     for soname in ("libxkbcommon-x11.so.0", "libX11.so.6", "libxcb.so.1", "libxcb-randr.so.0",
                    "libEGL.so.1", "libfontconfig.so.1", "libglib-2.0.so.0", "libdbus-1.so.3",
-                   "libstdc++.so.6"):  # fmt: skip
+                   "libstdc++.so.6", "libcups.so.2"):  # fmt: skip
         assert rules.is_system_library(soname), soname
     for soname in ("libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libQt6Gui.so.6",
                    "libpython3.11.so.1.0", "libffi.so.8"):  # fmt: skip
@@ -23,6 +23,7 @@ def test_qt_plugins_are_kept_by_group_and_name_on_both_platforms():
     assert not rules.qt_plugin_kept("platforms", "libqwayland-egl.so")
     assert not rules.qt_plugin_kept("platformthemes", "libqgtk3.so")
     assert not rules.qt_plugin_kept("tls", "libqopensslbackend.so")
+    assert rules.qt_plugin_kept("printsupport", "libcupsprintersupport.so")  # the recovery sheet
 
 
 def test_depends_carry_the_floors_and_names_that_exist_on_uos_v20():
