@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "build"))
 
 from stationbuild import APP_ID, ROOT
-from stationbuild.smoke import demo_display
+from stationbuild.smoke import x11_display
 
 BASELINE = "python -m station (build venv)"
 
@@ -92,7 +92,7 @@ def main() -> None:
         baseline = [sys.executable, "-m", "station"]
         subprocess.run([*frozen, "demo", "--no-gui"], check=True, stdout=subprocess.DEVNULL, env=env)
         shot = str(scratch / "shot.png")
-        window_env = stack.enter_context(demo_display(dict(env)))
+        window_env = stack.enter_context(x11_display(dict(env)))
         cases = [
             ("--version", ["--version"], env),
             ("doctor --json (demo station)", ["doctor", "--json"], env),

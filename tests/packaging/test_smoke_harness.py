@@ -37,12 +37,14 @@ def test_a_misbehaving_program_fails_each_step_with_the_reason(tmp_path):
     report = smoke.run_smoke(program, "0.1.0", tmp_path / "work")
     assert not report.ok
     by_name = {step.name: step for step in report.steps}
-    assert set(by_name) == {"version", "doctor-empty", "demo", "doctor-demo", "logs"}
+    assert set(by_name) == {"version", "doctor-empty", "demo", "desk-x11", "doctor-demo", "logs"}
     assert any("expected 'station 0.1.0'" in p for p in by_name["version"].problems)
     assert any("exit code 3" in p for p in by_name["version"].problems)
     assert any(p.startswith("stderr: qt.qpa.fonts") for p in by_name["doctor-empty"].problems)
     assert any("printed no JSON" in p for p in by_name["doctor-demo"].problems)
     assert any("no screenshot" in p for p in by_name["demo"].problems)
+    assert any("no registration number" in p for p in by_name["demo"].problems)
+    assert any("no screenshot" in p for p in by_name["desk-x11"].problems)
 
 
 def test_warnings_in_the_station_log_and_crash_reports_fail_the_smoke_test(tmp_path):
