@@ -30,7 +30,8 @@ SUITES = [("buster", "2.28"), ("bullseye", "2.31"), ("bookworm", "2.36")]
 PYTHON_PREFIX = "/opt/python3.11"
 PYTHON_SOURCE_SUITE = "bookworm"  # the first Debian with Python 3.11
 
-# What the chroot needs: CPython's build dependencies, pyscard's (gcc, libpcsclite-dev), PyInstaller's
+# What the chroot needs: CPython's and SQLite's build dependencies (tcl generates SQLite's amalgamation),
+# pyscard's (gcc, libpcsclite-dev), PyInstaller's
 # tools (binutils), and the runtime libraries Qt needs to be analysed, bundled and smoke-tested.
 CHROOT_DEBS = (
     "build-essential dpkg-dev ca-certificates xz-utils binutils file pkg-config "
@@ -39,8 +40,13 @@ CHROOT_DEBS = (
     "libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libfreetype6 libdbus-1-3 "
     "libglib2.0-0 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 "
     "libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-shm0 "
-    "libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxcb-glx0 libcups2 xvfb"
+    "libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxcb-glx0 libcups2 xvfb tcl"
 )
+# The interpreter the release is built with; a chroot whose interpreter has another recipe rebuilds it.
+PYTHON_RECIPE = "cpython 3.11 and sqlite 3.40, both from the bookworm source packages"
+# The embedded registry's SQL uses RETURNING (SQLite 3.35); bullseye's own SQLite is 3.34, so the
+# interpreter links SQLite built from bookworm's source, and the bundle carries that library.
+SQLITE_MINIMUM = (3, 35)
 # Extension modules the station (or pip) needs; a CPython build missing one is not used.
 REQUIRED_MODULES = ["pyexpat", "_ssl", "_hashlib", "_ctypes", "_sqlite3", "_bz2", "_lzma", "zlib", "_uuid",
                     "_decimal", "_multiprocessing"]  # fmt: skip
@@ -138,24 +144,31 @@ def provision(root: Path, suite: str) -> None:
         )
         stamp.touch()
     ready = root / PYTHON_PREFIX.lstrip("/") / ".station-ready"
-    if not ready.exists():
-        log("building CPython 3.11 from Debian bookworm's source package (once, several minutes)")
+    if not ready.exists() or ready.read_text() != PYTHON_RECIPE:
+        log("building SQLite and CPython 3.11 from Debian bookworm's source packages (once, several minutes)")
         modules = ", ".join(REQUIRED_MODULES)
+        minimum = ", ".join(map(str, SQLITE_MINIMUM))
         in_chroot(
             root,
             f"""
-            rm -rf /build/cpython {PYTHON_PREFIX} && mkdir -p /build/cpython && cd /build/cpython
-            apt-get source -qq python3.11 >/dev/null
-            cd python3.11-*/
+            rm -rf /build/cpython /build/venv {PYTHON_PREFIX} && mkdir -p /build/cpython && cd /build/cpython
+            apt-get source -qq sqlite3 python3.11 >/dev/null
+            cd sqlite3-*/
+            ./configure -q --prefix={PYTHON_PREFIX} --enable-shared --disable-static --disable-tcl \
+                CFLAGS="-O2 -DSQLITE_ENABLE_COLUMN_METADATA -DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_RTREE"
+            make -s -j"$(nproc)" >/dev/null 2>&1
+            make -s install >/dev/null 2>&1
+            cd ../python3.11-*/
             # Debian's pyexpat security patch includes internal headers that Debian's own build
             # (pyexpat built into the core) allows; upstream 3.12 opens pyexpat.c with this define.
             sed -i '1i #ifndef Py_BUILD_CORE_BUILTIN\\n#  define Py_BUILD_CORE_MODULE 1\\n#endif' Modules/pyexpat.c
             ./configure -q --prefix={PYTHON_PREFIX} --enable-shared --without-ensurepip \
-                LDFLAGS=-Wl,-rpath,{PYTHON_PREFIX}/lib
+                CPPFLAGS=-I{PYTHON_PREFIX}/include LDFLAGS="-L{PYTHON_PREFIX}/lib -Wl,-rpath,{PYTHON_PREFIX}/lib"
             make -s -j"$(nproc)" >/dev/null 2>&1
             make -s install >/dev/null 2>&1
             {PYTHON_PREFIX}/bin/python3.11 -c "import {modules}"
-            touch {PYTHON_PREFIX}/.station-ready
+            {PYTHON_PREFIX}/bin/python3.11 -c "import sqlite3, sys; sys.exit(sqlite3.sqlite_version_info < ({minimum}))"
+            printf '%s' '{PYTHON_RECIPE}' > {PYTHON_PREFIX}/.station-ready
             rm -rf /build/cpython
             """,
         )
