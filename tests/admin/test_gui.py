@@ -132,9 +132,10 @@ def test_the_wizard_imports_the_file_the_installer_staged_then_deletes_it(
     wizard.next()
     qtbot.waitUntil(lambda: wizard.create_page.done, timeout=30_000)
     assert not staged.exists()  # the private key does not stay behind in ProgramData
+    from station.domain.officers import OfficerLogin
     from tests.support.stations import open_station
 
-    with open_station(station_home) as app:
+    with open_station(station_home, OfficerLogin(ADMIN, ADMIN_PASSWORD)) as app:
         assert app.config.station_id == "ST-150121-01" and app.config.enrolled
 
 
