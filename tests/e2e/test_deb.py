@@ -1,7 +1,7 @@
 """The Linux installer end to end: ``build/package deb`` builds the .deb from the build venv, the
 package extracts into a temporary root, and the frozen station in it runs headless.
 
-One slow test (a PyInstaller build, about a minute of the suite): everything goes to tmp folders,
+One slow test (about 3 minutes on 2 cores: PyInstaller, the package, the walkthrough): all in tmp folders,
 nothing into the checkout, and nothing is cached between runs (PyInstaller's cache is per build).
 It checks the package (fields, UOS layout, links, desktop entry), the bundle (every ELF file resolves
 with the bundle's library folder first, the glibc floor equals the package's libc6 dependency, what
