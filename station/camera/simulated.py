@@ -165,6 +165,7 @@ class SimulatedCamera(FrameSource):
         self._noise_sigma = noise_sigma
         self._realtime = realtime
         self._rng = np.random.default_rng(seed)
+        self._fresh = np.random.default_rng()  # unseeded: two cameras never share a frame either
         self._margin = 8
         self._still: np.ndarray | None = None
         self._noise: list[tuple[np.ndarray, np.ndarray]] = []
@@ -235,9 +236,9 @@ class SimulatedCamera(FrameSource):
         # repeat, so one small patch gets fresh noise (two captures are never byte-identical, as
         # the registry's photo-reuse check expects of real cameras).
         # ... inside the middle of the frame, which every profile's crop around the face keeps.
-        y = int(self._rng.integers(int(height * 0.35), int(height * 0.65) - 16))
-        x = int(self._rng.integers(int(width * 0.42), int(width * 0.58) - 16))
-        fresh = self._rng.integers(0, 3, (16, 16, 3), dtype=np.uint8)
+        y = int(self._fresh.integers(int(height * 0.35), int(height * 0.65) - 16))
+        x = int(self._fresh.integers(int(width * 0.42), int(width * 0.58) - 16))
+        fresh = self._fresh.integers(0, 3, (16, 16, 3), dtype=np.uint8)
         frame[y : y + 16, x : x + 16] = cv2.add(frame[y : y + 16, x : x + 16], fresh)
         return frame
 
