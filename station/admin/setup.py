@@ -70,9 +70,11 @@ def set_up(
     demo: bool = False,
     admin: FirstAdministrator | None = None,
     officer: OfficerSource = None,
+    remove_enrollment: bool = False,
 ) -> str | None:
     """Make this machine a station; the recovery code when a new store was created (show it once).
-    An existing store whose key is wrapped by officers' passwords opens with ``officer``."""
+    An existing store whose key is wrapped by officers' passwords opens with ``officer``;
+    ``remove_enrollment`` deletes the enrollment file (it holds the private key) once it is imported."""
     raw = None
     if enrollment is not None:
         raw = read_enrollment(enrollment)
@@ -95,6 +97,8 @@ def set_up(
     with app:
         if raw is not None:
             enroll(app.database, settings.home, settings.station, raw)
+            if remove_enrollment and enrollment is not None:
+                enrollment.unlink(missing_ok=True)
         elif demo:
             _set_up_demo(app, settings.home)
         app.database.audit.append(

@@ -72,6 +72,7 @@ class CaptureThread:
         self._latest: Frame | None = None
         self._latest_taken = True
         self._analysis: tuple[Frame, Any] | None = None
+        self._opened_at = 0.0  # frames older than the last (re)open belong to a picture that is gone
         self._state = SourceState.CLOSED
         self._read = self._taken = self._dropped = self._analysed = self._reconnects = 0
         self._threads: list[threading.Thread] = []
@@ -145,11 +146,32 @@ class CaptureThread:
         with self._cond:
             return self._analysis
 
+    def wait_for_analysis(self, newer_than: float, timeout: float = 1.0) -> tuple[Frame, Any] | None:
+        """The newest analysis of a frame seen after ``newer_than`` (monotonic), waiting up to ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._stop.is_set():
+                if self._analysis is not None and self._analysis[0].timestamp > newer_than:
+                    return self._analysis
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+        return None
+
     # -- threads ---------------------------------------------------------------------------------
     def _set_state(self, state: SourceState) -> None:
         if state == self._state:
             return
-        self._state = state
+        with self._cond:
+            self._state = state
+            if state is SourceState.OPEN:
+                self._opened_at = time.monotonic()
+            if state in (SourceState.OPEN, SourceState.LOST):
+                # A lost camera's last picture and its analysis must never be taken for live, nor
+                # come back as if new when it reopens (a closed one keeps them for inspection).
+                self._latest = None
+                self._analysis = None
         log.info("camera source %s: %s", self.source.kind, state.value)
         if self._on_state is not None:
             try:
@@ -236,8 +258,11 @@ class CaptureThread:
                 log.exception("frame analysis failed")
                 continue
             with self._cond:
+                if frame.timestamp < self._opened_at or self._state is not SourceState.OPEN:
+                    continue  # analysed while the camera was lost: a picture that is gone
                 self._analysis = (frame, result)
                 self._analysed += 1
+                self._cond.notify_all()
             if self._on_analysis is not None:
                 try:
                     self._on_analysis(frame, result)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from station.camera.errors import ProfileError
 from station.i18n import Text
+from sync.protocol.resources import resources_dir
 
 SCHEMA = 1
 DEFAULT_PROFILE = "moe-480"
@@ -86,10 +87,10 @@ def set_profiles_dir(directory: Path | None) -> None:
 
 
 def profiles_dir() -> Path:
-    """Where the profile files live: the configured directory or the project's resources."""
+    """Where the profile files live: the configured directory or the resources (checkout or bundle)."""
     if _profiles_dir is not None:
         return _profiles_dir
-    return Path(__file__).resolve().parents[2] / "resources" / "profiles"
+    return resources_dir() / "profiles"
 
 
 def available_profiles() -> list[str]:

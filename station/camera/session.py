@@ -116,11 +116,23 @@ class CaptureSession:
         return None if analysis is None else analysis[1]
 
     # -- capture ---------------------------------------------------------------------------------
-    def capture_manual(self, reason: str | None = None) -> PhotoResult:
-        """Photograph the newest analysed frame; warnings need ``reason``, failures refuse."""
-        analysis = self._thread.latest_analysis()
+    def capture_manual(
+        self, reason: str | None = None, *, not_before: float | None = None, wait_s: float = 1.0
+    ) -> PhotoResult:
+        """Photograph the newest analysed frame; warnings need ``reason``, failures refuse.
+
+        With ``not_before`` (a ``time.monotonic`` instant, e.g. the officer's key press) the frame
+        must have been seen after it, waiting up to ``wait_s`` for one: never a picture from before
+        the officer looked. A frame is never photographed twice (two photos are two moments).
+        """
+        taken_before = self.last_photo.capture.frame_time if self.last_photo is not None else None
+        newer_than = max(t for t in (not_before, taken_before, float("-inf")) if t is not None)
+        if newer_than == float("-inf"):
+            analysis = self._thread.latest_analysis()
+        else:
+            analysis = self._thread.wait_for_analysis(newer_than, wait_s)
         if analysis is None:
-            raise CaptureRefused("no_frame", Text(zh="还没有可用的画面", en="no analysed frame yet"))
+            raise CaptureRefused("no_frame", Text(zh="还没有可用的新画面，请稍候再拍", en="no fresh analysed frame yet"))
         frame, report = analysis
         decision = manual_decision(frame.image, report, frame.timestamp, reason)
         info = CaptureInfo("manual", decision.reason, decision.overridden_warnings, frame.timestamp)

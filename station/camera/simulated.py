@@ -6,15 +6,19 @@ regions of that picture and composited onto a plain backdrop, then given small n
 noise per frame. Nothing is drawn. This compositing exists only to stand in for a real person in front
 of a real backdrop; the product's own photo path never edits or replaces a background.
 
-scikit-image is a test/demo dependency, imported only when a simulated camera is built.
+The photograph is read as a file, never through ``skimage.data`` (which imports SciPy): from the
+installed scikit-image package (a test/demo dependency) or, in an installer bundle that carries only
+this one file, from ``<resources>/demo/astronaut.png``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import time
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -22,6 +26,9 @@ import numpy as np
 from station.camera.errors import SourceError
 from station.camera.sources import FrameSource, SourceState
 from station.i18n import Text
+from sync.protocol.resources import resources_dir
+
+PORTRAIT_NAME = "astronaut.png"  # NASA's public-domain photograph, as scikit-image ships it
 
 
 @dataclass(frozen=True)
@@ -33,22 +40,27 @@ class Cutout:
     eyes: tuple[tuple[float, float], tuple[float, float]]
 
 
-def _skimage_data():
-    try:
-        from skimage import data  # optional: only the simulator needs it
-    except ImportError as exc:
-        raise SourceError(
-            "simulator_unavailable",
-            Text(zh="模拟摄像头需要 scikit-image 软件包", en="the simulated camera needs scikit-image"),
-        ) from exc
-    return data
+def portrait_file() -> Path:
+    """The astronaut photograph: the bundle's copy, else the one in the scikit-image package."""
+    bundled = resources_dir() / "demo" / PORTRAIT_NAME
+    if bundled.is_file():
+        return bundled
+    spec = importlib.util.find_spec("skimage")  # locates the package without importing it
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(location, "data", PORTRAIT_NAME)
+        if candidate.is_file():
+            return candidate
+    raise SourceError(
+        "simulator_unavailable",
+        Text(zh="模拟摄像头需要 scikit-image 软件包", en="the simulated camera needs scikit-image"),
+    )
 
 
 @cache
 def astronaut_cutout() -> Cutout:
     """Head and shoulders of ``skimage.data.astronaut()`` with a GrabCut matte (rows 0-339)."""
-    rgb = _skimage_data().astronaut()[:340]
-    image = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    # np.fromfile + imdecode: cv2.imread cannot open non-ASCII paths on Windows.
+    image = cv2.imdecode(np.fromfile(portrait_file(), np.uint8), cv2.IMREAD_COLOR)[:340]
     # Seeds drawn from where things are in this one photograph: the flag (left), the shuttle model
     # (right) and the frame edges are backdrop; face, collar ring and suit are subject.
     mask = np.full(image.shape[:2], cv2.GC_PR_BGD, np.uint8)
@@ -153,6 +165,7 @@ class SimulatedCamera(FrameSource):
         self._noise_sigma = noise_sigma
         self._realtime = realtime
         self._rng = np.random.default_rng(seed)
+        self._fresh = np.random.default_rng()  # unseeded: two cameras never share a frame either
         self._margin = 8
         self._still: np.ndarray | None = None
         self._noise: list[tuple[np.ndarray, np.ndarray]] = []
@@ -223,9 +236,9 @@ class SimulatedCamera(FrameSource):
         # repeat, so one small patch gets fresh noise (two captures are never byte-identical, as
         # the registry's photo-reuse check expects of real cameras).
         # ... inside the middle of the frame, which every profile's crop around the face keeps.
-        y = int(self._rng.integers(int(height * 0.35), int(height * 0.65) - 16))
-        x = int(self._rng.integers(int(width * 0.42), int(width * 0.58) - 16))
-        fresh = self._rng.integers(0, 3, (16, 16, 3), dtype=np.uint8)
+        y = int(self._fresh.integers(int(height * 0.35), int(height * 0.65) - 16))
+        x = int(self._fresh.integers(int(width * 0.42), int(width * 0.58) - 16))
+        fresh = self._fresh.integers(0, 3, (16, 16, 3), dtype=np.uint8)
         frame[y : y + 16, x : x + 16] = cv2.add(frame[y : y + 16, x : x + 16], fresh)
         return frame
 

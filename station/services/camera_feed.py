@@ -37,6 +37,9 @@ __all__ = ["CameraFeed", "CheckLine", "LiveGuidance", "SourceState", "state_mess
 # a 30 fps camera and drops one frame in eight); a poll without a new frame costs a few microseconds.
 DISPLAY_INTERVAL_MS = 10
 STALE_AFTER_S = 1.5  # no new analysis for this long while the camera is "open": the picture froze
+# A manual capture may use a frame seen this long before the key press: what the officer saw on
+# screen when deciding. Never older, so never the previous student's picture.
+REACTION_S = 0.3
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -167,17 +170,19 @@ class CameraFeed(QObject):
 
     def capture_manual(self, reason: str | None, on_photo, on_refused) -> None:  # type: ignore[no-untyped-def]
         """Take the photo now (the JPEG search runs on a worker): ``on_photo(photo)`` or
-        ``on_refused(CameraError)`` follow on the GUI thread."""
+        ``on_refused(CameraError)`` follow on the GUI thread. The frame is one seen after the key
+        press (or at most a moment before: the officer reacted to what was on screen)."""
+        pressed = time.monotonic() - REACTION_S
         if self._ops is None:
             try:
-                photo = self._session.capture_manual(reason)
+                photo = self._session.capture_manual(reason, not_before=pressed)
             except CameraError as error:
                 on_refused(error)
                 return
             on_photo(photo)
             return
         self._ops.run(
-            lambda: self._session.capture_manual(reason),
+            lambda: self._session.capture_manual(reason, not_before=pressed),
             lane=Lane.WORK,
             on_success=on_photo,
             on_failure=on_refused,

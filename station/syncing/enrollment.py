@@ -7,12 +7,16 @@ the CA, certificate and key among the store's sealed secrets, writes the registr
 station id and photo profile into ``config.json`` and audits the enrollment. A station that already
 holds records of another station id is not re-enrolled under a new id (its records would no longer
 match its certificate). The command line (``station enroll``) and the first-run wizard both use it.
+On Windows the installer may have staged the county's file for the wizard (``staged_enrollment_file``).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+import platformdirs
 
 from station import config as station_config
 from station.config import StationConfig
@@ -28,6 +32,23 @@ from sync.protocol.wire import STATION_ID_RE
 FORMAT = "capture-station-enrollment"
 MAX_FILE_BYTES = 256 * 1024  # certificates and a key: a few kilobytes; anything larger is not ours
 _REQUIRED = ("registry_url", "county", "station_id", "ca_pem", "cert_pem", "key_pem")
+
+
+# Where setup.exe copies ``/ENROLL=<file>`` or the ``enrollment.json`` beside it (build/windows/station.nsi):
+# %ProgramData%\CaptureStation\enrollment. Other systems have no installer step: the wizard asks.
+STAGED_ENROLLMENT_DIR: Path | None = (
+    Path(platformdirs.site_data_dir("CaptureStation", appauthor=False)) / "enrollment"
+    if sys.platform == "win32"
+    else None
+)
+
+
+def staged_enrollment_file() -> Path | None:
+    """The enrollment file the installer left for the first run, if there is one."""
+    if STAGED_ENROLLMENT_DIR is None:
+        return None
+    path = STAGED_ENROLLMENT_DIR / "enrollment.json"
+    return path if path.is_file() else None
 
 
 class EnrollmentInvalid(OfficerError):

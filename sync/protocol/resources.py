@@ -1,15 +1,20 @@
 """Where the project's data files live (code tables, profiles, demo data).
 
-The repository keeps them in the top-level ``resources/`` folder. An installed bundle may move that
-folder: its start-up then calls ``set_resources_dir`` (the station's settings take it from
+The repository keeps them in the top-level ``resources/`` folder; a frozen bundle (the installers,
+``build/``) has no checkout and carries the same folder at its root, beside the packages. Another
+copy is configured with ``set_resources_dir`` (the station's settings take it from
 ``STATION_RESOURCES``). Both ends of the wire read code tables through here.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-_REPOSITORY_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+_BUNDLE_ROOT = getattr(sys, "_MEIPASS", None)  # set by the PyInstaller bootloader
+_REPOSITORY_RESOURCES = (
+    Path(_BUNDLE_ROOT) / "resources" if _BUNDLE_ROOT else Path(__file__).resolve().parents[2] / "resources"
+)
 
 
 _configured: Path | None = None

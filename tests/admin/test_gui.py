@@ -104,6 +104,58 @@ def test_first_run_checks_the_enrollment_file_before_anything_is_written(qtbot, 
     assert source.validatePage()
 
 
+def test_the_wizard_imports_the_file_the_installer_staged_then_deletes_it(
+    qtbot, station_home, tmp_path, monkeypatch
+):
+    from station.syncing import enrollment as staging
+    from station.ui.admin.first_run import FirstRunWizard
+    from sync.registry.enrollment import enroll
+    from sync.registry.pki import init_pki
+
+    # setup.exe copies the county's file to %ProgramData%\CaptureStation\enrollment (here a tmp folder).
+    staged_dir = tmp_path / "ProgramData" / "CaptureStation" / "enrollment"
+    staged_dir.mkdir(parents=True)
+    monkeypatch.setattr(staging, "STAGED_ENROLLMENT_DIR", staged_dir)
+    init_pki(tmp_path / "tls")
+    staged = staged_dir / "enrollment.json"
+    enroll(tmp_path / "tls", "150121", "ST-150121-01", "https://127.0.0.1:8443", staged)
+
+    wizard = FirstRunWizard(settings_for(station_home))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert wizard.source_page.path.text() == str(staged)  # nothing to choose
+    wizard.next()
+    admin = wizard.admin_page
+    admin.username.setText(ADMIN)
+    admin.password.setText(ADMIN_PASSWORD)
+    admin.again.setText(ADMIN_PASSWORD)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.create_page.done, timeout=30_000)
+    assert not staged.exists()  # the private key does not stay behind in ProgramData
+    from station.domain.officers import OfficerLogin
+    from tests.support.stations import open_station
+
+    with open_station(station_home, OfficerLogin(ADMIN, ADMIN_PASSWORD)) as app:
+        assert app.config.station_id == "ST-150121-01" and app.config.enrolled
+
+
+def test_a_file_chosen_by_hand_is_left_where_it_was(tmp_path, monkeypatch):
+    from station.admin.setup import FirstAdministrator, set_up
+    from station.syncing import enrollment as staging
+    from sync.registry.enrollment import enroll
+    from sync.registry.pki import init_pki
+
+    monkeypatch.setattr(staging, "STAGED_ENROLLMENT_DIR", tmp_path / "nothing-staged")
+    assert staging.staged_enrollment_file() is None
+    init_pki(tmp_path / "tls")
+    chosen = tmp_path / "usb" / "st01.json"
+    chosen.parent.mkdir()
+    enroll(tmp_path / "tls", "150121", "ST-150121-01", "https://127.0.0.1:8443", chosen)
+    home = tmp_path / "home"
+    set_up(settings_for(home), enrollment=chosen, admin=FirstAdministrator(ADMIN, ADMIN_PASSWORD))
+    assert chosen.exists()
+
+
 # --------------------------------------------------------------------------- the window's panels
 
 

@@ -41,7 +41,7 @@ from station.domain.rules import CHINA_STANDARD_TIME
 from station.errors import OfficerError
 from station.i18n import Text
 from station.services.tasks import BackgroundOps, Lane
-from station.syncing.enrollment import check_credentials, read_enrollment
+from station.syncing.enrollment import check_credentials, read_enrollment, staged_enrollment_file
 from station.ui.admin.widgets import MessageLine, choose_save_path
 from station.ui.documents.recovery import draw_recovery, write_recovery_pdf
 
@@ -68,6 +68,9 @@ class SourcePage(QWizardPage):
         group.addButton(self.demo)
         self.path = QLineEdit()
         self.path.setPlaceholderText(str(Text("登记文件（.json）", "enrollment file (.json)")))
+        self.staged = staged_enrollment_file()  # left by the installer: imported, then deleted
+        if self.staged is not None:
+            self.path.setText(str(self.staged))
         browse = QPushButton(str(Text("浏览…", "Browse…")))
         browse.clicked.connect(self.browse)
         self.message = MessageLine()
@@ -326,6 +329,7 @@ class FirstRunWizard(QWizard):
 
     def create(self, *, on_done, on_failed) -> None:  # type: ignore[no-untyped-def]
         enrollment = self.source_page.enrollment() if self.source_page else None
+        staged = enrollment is not None and enrollment == self.source_page.staged
         demo = bool(self.source_page and self.source_page.demo.isChecked())
         admin = self.admin_page.administrator() if self.admin_page else None
         settings = self.settings
@@ -335,7 +339,7 @@ class FirstRunWizard(QWizard):
             on_done()
 
         self.ops.run(
-            lambda: set_up(settings, enrollment=enrollment, demo=demo, admin=admin),
+            lambda: set_up(settings, enrollment=enrollment, demo=demo, admin=admin, remove_enrollment=staged),
             lane=Lane.STORE,
             on_success=done,
             on_failure=on_failed,
