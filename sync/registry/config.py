@@ -78,11 +78,10 @@ class Settings:
 
 
 def default_blob_dir(db_url: str) -> Path | None:
-    """Beside the SQLite file (``<file>.blobs``); None for a server database: the photos live in it,
-    so every node of the registry serves them."""
+    """Beside a SQLite file (``<file>.blobs``); None otherwise: the photos live in the database -- for a
+    server database so every node of the registry serves them, for an in-memory one so nothing is written
+    into whatever the working directory happens to be."""
     url = make_url(normalize_url(db_url))
-    if url.get_backend_name() != "sqlite":
-        return None
-    if url.database and url.database != ":memory:":
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database + ".blobs")
-    return Path("registry-blobs")
+    return None

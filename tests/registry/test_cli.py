@@ -31,7 +31,7 @@ def _free_port() -> int:
 
 
 def test_commands_set_up_a_working_registry(db_url, tmp_path, capsys, monkeypatch):
-    # A server database keeps its photos in ./registry-blobs: here, inside the test's own folder.
+    # Run inside the test's own folder: a command that wrote into its working directory would show here.
     monkeypatch.chdir(tmp_path)
     tls = tmp_path / "tls"
     station = "ST-150102-09"
