@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import re
 
+# Alembic script directories: Alembic reads env.py and the revision scripts as files, so they ship as
+# source beside the frozen modules (the station's store and the demo's embedded registry both migrate).
+MIGRATION_DIRS = ("station/store/migrations", "sync/registry/migrations")
+
 EXCLUDED_MODULES = [
     # Test and development tools installed in the same venv.
     "pytest", "_pytest", "pytestqt", "hypothesis", "hypothesis_graphql", "schemathesis", "atheris",

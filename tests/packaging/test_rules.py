@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from stationbuild import deb, elf, rules
 
 
@@ -40,3 +42,15 @@ def test_depends_carry_the_floors_and_names_that_exist_on_uos_v20():
     assert "libglib2.0-0 | libglib2.0-0t64" in depends
     assert "fonts-noto-cjk | fonts-wqy-microhei | fonts-wqy-zenhei" in depends  # officers read Chinese
     assert len(depends) == len(set(depends))
+
+
+def test_every_alembic_script_directory_ships_as_source():
+    """A revision folder missing from the bundle fails only at run time, in the frozen app (ImportError)."""
+    root = Path(__file__).resolve().parents[2]
+    found = {
+        str(env.parent.relative_to(root))
+        for package in ("station", "sync")
+        for env in (root / package).rglob("env.py")
+        if (env.parent / "script.py.mako").exists()
+    }
+    assert found == set(rules.MIGRATION_DIRS)
