@@ -44,7 +44,10 @@ def wire_record(frozen: FrozenPayload) -> tuple[dict, bytes]:
     """The wire record of a stored record (its frozen payload plus its hash) and its photo bytes."""
     if frozen.photo_jpeg is None or frozen.payload is None:
         raise LocalRecordCorrupt("the record's personal data is gone (purged)")
-    if sha256_hex(frozen.photo_jpeg) != frozen.photo_sha256 or sha256_hex(frozen.payload) != frozen.payload_sha256:
+    if (
+        sha256_hex(frozen.photo_jpeg) != frozen.photo_sha256
+        or sha256_hex(frozen.payload) != frozen.payload_sha256
+    ):
         raise LocalRecordCorrupt("the stored photo or payload no longer matches its hash")
     wire = json.loads(frozen.payload)
     wire["payload_sha256"] = frozen.payload_sha256
@@ -85,7 +88,9 @@ class StationSyncStore:
                 if ids:
                     log.warning("records set aside (%s): %s", reason, ", ".join(ids))
                     self.alert(reason, f"{len(ids)} records set aside: {', '.join(ids)}")
-            reasons = {r: "LOCAL_RECORD_DAMAGED" for r in damaged} | {r: "LOCAL_HASH_MISMATCH" for r in corrupt}
+            reasons = {r: "LOCAL_RECORD_DAMAGED" for r in damaged} | {
+                r: "LOCAL_HASH_MISMATCH" for r in corrupt
+            }
             self.db.outbox.set_aside(batch.batch_id, reasons)
             return []
         return result

@@ -48,6 +48,12 @@ SYNC_MESSAGES = {
         "This station's certificate has been revoked and syncing has stopped. Contact the league "
         "admissions office to enrol the station again; the records captured here are kept safe.",
     ),
+    "CERT_REFUSED": Text(
+        "登记中心拒绝了本站证书，可能已被吊销，已暂停同步（每小时自动重试一次）。请联系盟市招生考试机构核实；"
+        "已采集的记录仍安全保存在本机。",
+        "The registry refuses this station's certificate, most likely revoked; syncing is paused (it tries "
+        "again every hour). Contact the league admissions office; the records captured here are kept safe.",
+    ),
     "STATION_REBOUND": Text(
         "登记中心拒绝了本站：本站编号已登记在其他旗县。请联系盟市招生考试机构。",
         "The registry refused this station: its station id is registered to another county. "
@@ -123,7 +129,9 @@ _FIELD_NAMES = {
 }
 
 _WHAT_TO_DO = {
-    "NOT_APPROVED": Text("请学生联系班主任确认预注册已审核。", "The student checks the approval with the class teacher."),
+    "NOT_APPROVED": Text(
+        "请学生联系班主任确认预注册已审核。", "The student checks the approval with the class teacher."
+    ),
     "WITHDRAWN": Text("无需处理；如有疑问请联系学校。", "Nothing to do; the school can explain."),
     "CAPTURED_AT_ZHONGKAO": Text("无需再采集。", "No capture needed."),
     "ID_MISMATCH": Text(
@@ -131,7 +139,8 @@ _WHAT_TO_DO = {
         "The student has the pre-registration corrected, then is captured again.",
     ),
     "ALREADY_REGISTERED": Text(
-        "请与该学校核实；确属重复注册的无需处理。", "Check with that school; a true duplicate needs nothing more."
+        "请与该学校核实；确属重复注册的无需处理。",
+        "Check with that school; a true duplicate needs nothing more.",
     ),
     "DEADLINE_PASSED": Text("请联系旗县招生考试机构。", "Contact the county examinations office."),
     "SERIALS_EXHAUSTED": Text("请联系盟市招生考试机构。", "Contact the league examinations office."),
@@ -152,7 +161,9 @@ def rejection_sentence(result: dict | None) -> Text:
         names = [_FIELD_NAMES.get(str(f), Text(str(f), str(f))) for f in result["fields"]]
         zh += "（" + "、".join(n.zh for n in names) + "）"
         en += " (" + ", ".join(n.en for n in names) + ")"
-    if code == "ALREADY_REGISTERED" and (result.get("holder_school_name") or result.get("holder_school_code")):
+    if code == "ALREADY_REGISTERED" and (
+        result.get("holder_school_name") or result.get("holder_school_code")
+    ):
         school = result.get("holder_school_name") or result.get("holder_school_code")
         zh, en = f"已在{school}注册", f"registered at {school}"
     todo = _WHAT_TO_DO.get(code or "")

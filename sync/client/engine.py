@@ -10,7 +10,10 @@ after ``offline_after`` in a row the session ends ``offline`` and ``run_forever`
 Fatal answers (TLS trust, 401/403, 422) stop the session with their code: they do not heal by retrying.
 A revoked certificate (``CERT_REVOKED``, from the registry's answer or the TLS layer's alert) stops the
 engine for good: later sessions return that code without touching the network, and ``run_forever``
-returns. After the ping, a certificate with less than ``Policy.renew_within_s`` left is renewed
+returns. A refusal the station only infers (``CERT_REFUSED``: connections closed right after the TLS
+handshake) suspends it instead: sessions return that code without touching the network until
+``Policy.refused_recheck_s`` has passed, then one session looks again, and a ping that gets through
+resumes syncing -- a load balancer with no registry node behind it must not silence a station for good. After the ping, a certificate with less than ``Policy.renew_within_s`` left is renewed
 (``renewal``) and the new one saved through the credentials port; a failed renewal is an alert, not a
 failed session, while the current certificate is still valid.
 """
@@ -51,6 +54,8 @@ class Offline(Exception):
 
 # Refusals that no later session can heal: the engine stops contacting the registry.
 TERMINAL_CODES = frozenset({"CERT_REVOKED"})
+# Refusals inferred, not stated: the engine contacts the registry only once per ``refused_recheck_s``.
+SUSPENDING_CODES = frozenset({"CERT_REFUSED"})
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class Policy:
     max_wait_s: float = 30.0  # wait this long in a session for records whose backoff ends soon
     max_busy_retries: int = 30  # 409/429/503 answers in a row before the session gives up
     renew_within_s: float = 30 * 86400.0  # renew the station certificate when less than this is left
+    refused_recheck_s: float = 3600.0  # after CERT_REFUSED, look again this often (one handshake or two)
 
 
 class SyncEngine:
@@ -88,7 +94,9 @@ class SyncEngine:
     ) -> None:
         self.store = store
         self.credentials = credentials  # None: no renewal (the session factory holds fixed credentials)
-        self.halted: SyncError | None = None
+        self.halted: SyncError | None = None  # a terminal refusal: no more sessions in this process
+        self.suspended: SyncError | None = None  # an inferred refusal: no session before ``_recheck_at``
+        self._recheck_at = 0.0
         self.session_factory = session_factory
         self.station_id = station_id
         self.county = county
@@ -109,6 +117,9 @@ class SyncEngine:
         if self.halted is not None:
             report.error_code, report.error_detail = self.halted.code, self.halted.detail
             return report
+        if self.suspended is not None and time.monotonic() < self._recheck_at:
+            report.error_code, report.error_detail = self.suspended.code, self.suspended.detail
+            return report
         started = time.monotonic()
         self._failures = 0
         try:
@@ -120,6 +131,7 @@ class SyncEngine:
         self._ledger_after_push = None
         try:
             self._retrying(report, session.ping)
+            self.suspended = None  # the registry let this certificate in after all
             report.clock_offset_s = session.clock_offset_s
             self._renew_if_due(report)
             if pull:
@@ -145,6 +157,9 @@ class SyncEngine:
         self.store.alert(error.code, error.detail)
         if error.code in TERMINAL_CODES:
             self.halted = error
+        elif error.code in SUSPENDING_CODES:
+            self.suspended = error
+            self._recheck_at = time.monotonic() + self.policy.refused_recheck_s
 
     def _renew_if_due(self, report: SyncReport) -> None:
         current = self.credentials.load() if self.credentials is not None else None

@@ -18,8 +18,10 @@ request, and asyncio servers (uvicorn) drop the connection without flushing the 
 fails that way, ``probe_client_certificate`` completes a handshake on a fresh connection and only
 listens: the registry never speaks first and waits many seconds for a request, so a connection closed
 at once -- twice in a row, with a certificate that passed the local checks (not expired, from the
-registry's CA) -- means the registry refuses this certificate: ``CERT_REVOKED``, not an endless
-"offline". An alert that does arrive is classified as usual.
+registry's CA) -- means the registry most likely refuses this certificate: ``CERT_REFUSED``, not an
+endless "offline". It is an inference, not the registry's word (a TLS-terminating load balancer with no
+node behind it closes connections the same way), so the engine suspends rather than halts on it. An alert
+that does arrive, or the app's 403, is the registry's word: ``CERT_REVOKED``.
 """
 
 from __future__ import annotations
@@ -220,7 +222,9 @@ class RegistrySession:
             except OSError:  # a timeout (the certificate was accepted), or the network itself
                 return None
         return FatalSyncError(
-            "CERT_REVOKED", "the registry closes this station's connections right after the TLS handshake"
+            "CERT_REFUSED",
+            "the registry closes this station's connections right after the TLS handshake "
+            "(most likely a revoked certificate)",
         )
 
     def get_model(self, path: str, model: type[Model], params: dict[str, Any] | None = None) -> Model:

@@ -3,10 +3,12 @@
 It sits between the station and the registry and passes TLS through untouched (mutual TLS still runs
 end to end). A ``Plan`` says what happens on a connection: cut the upload or the response after N bytes
 (abort, RST-like), delay each chunk, throttle to a byte rate, blackhole (accept, never forward),
-refuse (close at once), close the connection once it has been idle for a while. ``arm(plan, times)``
+refuse (close at once), close the connection once it has been idle for a while, or -- given the
+registry's server TLS context -- complete the TLS handshake itself and close cleanly, as a TLS-terminating
+load balancer with no node behind it does. ``arm(plan, times)``
 applies a plan to the next connections; ``default`` applies to the others. Byte counters give the
 wire-level figures (``bytes_up``, ``bytes_down``, ``connections``); per-fault counters (``cuts``,
-``idle_closed``, ``blackholed``, ``refused``, ``killed``) let a test assert that its fault fired.
+``idle_closed``, ``blackholed``, ``refused``, ``killed``, ``handshake_closed``) let a test assert that its fault fired.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -31,11 +34,13 @@ class Plan:
     blackhole: bool = False
     refuse: bool = False
     close_idle_s: float | None = None
+    handshake_then_close: bool = False  # needs ``FaultProxy(tls_context=...)``
 
 
 class FaultProxy:
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(self, upstream: tuple[str, int], tls_context: ssl.SSLContext | None = None) -> None:
         self.upstream = upstream
+        self.tls_context = tls_context
         self.default = Plan()
         self._armed: deque[Plan] = deque()
         self._lock = threading.Lock()
@@ -47,6 +52,7 @@ class FaultProxy:
         self.blackholed = 0  # connections swallowed by ``blackhole``
         self.refused = 0  # connections refused by ``refuse``
         self.killed = 0  # connections aborted by ``kill_connections``
+        self.handshake_closed = 0  # connections closed cleanly right after a TLS handshake
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -136,6 +142,17 @@ class FaultProxy:
             if plan.refuse:
                 self.refused += 1
                 writer.transport.abort()
+                return
+            if plan.handshake_then_close:
+                if self.tls_context is None:
+                    raise RuntimeError("handshake_then_close needs the proxy's tls_context")
+                try:
+                    await writer.start_tls(self.tls_context)
+                except (ssl.SSLError, OSError):
+                    writer.transport.abort()
+                    return
+                self.handshake_closed += 1
+                writer.close()
                 return
             if plan.blackhole:
                 self.blackholed += 1

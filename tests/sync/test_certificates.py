@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import ssl
 import time
+from dataclasses import replace
 
 from cryptography import x509
 
 from station.syncing.credentials import load_credentials
-from sync.client.engine import TERMINAL_CODES
+from sync.client.engine import SUSPENDING_CODES, TERMINAL_CODES
 from sync.registry.cli import main as registry_cli
 from sync.registry.pki import TlsPaths, init_pki, issue_station, issued
+from tests.sync.faultproxy import FaultProxy, Plan
 from tests.sync.harness import (
     COUNTY,
+    FAST,
     STATION,
     capture,
     credentials,
@@ -29,6 +33,8 @@ from tests.sync.harness import (
     start_registry,
     station_cli,
 )
+
+REFUSALS = TERMINAL_CODES | SUSPENDING_CODES  # {"CERT_REVOKED", "CERT_REFUSED"}
 
 
 def _until(condition, attempts: int = 600):  # type: ignore[no-untyped-def]
@@ -61,11 +67,13 @@ def test_revoked_station_is_refused_reports_it_and_stops_retrying(tmp_path, tls_
                 return report if report.error_code else None
 
             report = _until(refused)
-            assert report.error_code == "CERT_REVOKED" and "CERT_REVOKED" in TERMINAL_CODES
-            assert engine.halted is not None
+            # The app's 403 says CERT_REVOKED; a handshake the TLS layer refuses reaches the station as a
+            # closed connection, which it can only read as CERT_REFUSED. Either way the engine stops.
+            assert report.error_code in REFUSALS, report.error_code
+            assert (engine.halted or engine.suspended) is not None
             capture(app, running.approved()[0].national_id)  # the desk keeps capturing
-            again = engine.run_once()  # no retry: the engine does not contact the registry any more
-            assert again.error_code == "CERT_REVOKED" and again.seconds == 0.0 and again.attempts == 0
+            again = engine.run_once()  # no retry: the engine does not contact the registry now
+            assert again.error_code == report.error_code and again.seconds == 0.0 and again.attempts == 0
             assert app.database.outbox.counts()["pending"] == 1  # the capture is kept, not lost
             assert running.ledger(station_id) == {}
         finally:
@@ -75,9 +83,52 @@ def test_revoked_station_is_refused_reports_it_and_stops_retrying(tmp_path, tls_
         done = station_cli(home, "sync", "--once", "--json", env={"STATION_LANG": "zh"})
         assert done.returncode == 1, done.stderr
         out = json.loads(done.stdout)
-        assert out["error_code"] == "CERT_REVOKED"
+        assert out["error_code"] in REFUSALS
         assert "吊销" in out["message"]["zh"] and "盟市招生考试机构" in out["message"]["zh"]
         assert "revoked" in out["message"]["en"]
+    finally:
+        running.server.stop()
+        running.registry.db.dispose()
+
+
+def test_connections_closed_after_the_handshake_pause_sync_until_the_registry_lets_the_station_in(
+    tmp_path, tls_dir
+):
+    """A TLS-terminating load balancer with no registry node behind it closes every connection right
+    after the handshake -- exactly what a revoked certificate looks like from the station. The station
+    pauses (CERT_REFUSED, no traffic before the recheck) but is not silenced for good: once the
+    registry is back, the next recheck syncs what was captured meanwhile."""
+    running = start_registry(tmp_path / "registry", tls_dir)
+    paths = TlsPaths(tls_dir)
+    balancer = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    balancer.load_cert_chain(str(paths.server_cert), str(paths.server_key))
+    balancer.load_verify_locations(str(paths.ca_cert))
+    balancer.verify_mode = ssl.CERT_REQUIRED
+    try:
+        with FaultProxy(("127.0.0.1", running.server.port), tls_context=balancer) as proxy:
+            home = make_station(tmp_path / "station", proxy.url, tls_dir, STATION)
+            app = open_app(home)
+            try:
+                engine = engine_for(app, policy=replace(FAST, refused_recheck_s=2.0))
+                assert engine.run_once(push=False).ok  # through the balancer, a node behind it
+                capture(app, running.approved()[0].national_id)
+
+                proxy.set_default(Plan(handshake_then_close=True))  # every node gone
+                report = engine.run_once()
+                assert report.error_code == "CERT_REFUSED" and proxy.handshake_closed >= 2
+                assert engine.suspended is not None and engine.halted is None
+                seen = proxy.connections
+                again = engine.run_once()  # before the recheck: the registry is not contacted
+                assert again.error_code == "CERT_REFUSED" and again.attempts == 0
+                assert proxy.connections == seen
+                assert app.database.outbox.counts()["pending"] == 1
+
+                proxy.set_default(Plan())  # the nodes are back
+                healed = _until(lambda: (r := engine.run_once()).ok and r)
+                assert healed.accepted == 1 and engine.suspended is None
+                assert len(running.ledger(STATION)) == 1
+            finally:
+                app.close()
     finally:
         running.server.stop()
         running.registry.db.dispose()
@@ -138,7 +189,7 @@ def test_certificate_is_renewed_before_it_expires(tmp_path):
                 format(renewed.serial_number, "x")
             }
             assert registry_cli(["pki", "revoke", "--dir", str(tls), "--station", STATION]) == 0
-            assert _until(lambda: engine.run_once().error_code) == "CERT_REVOKED"
+            assert _until(lambda: engine.run_once().error_code) in REFUSALS
         finally:
             app.close()
     finally:

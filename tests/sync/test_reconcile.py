@@ -99,7 +99,11 @@ def test_an_outcome_that_differs_at_the_registry_is_reported_and_never_confirmed
         engine._session = None
     assert not report.ledger_digest_ok and "LEDGER_DIFFERS" in _alerts(engine)
     entry = app.database.outbox.get(changed)
-    assert (entry.state, entry.reg_no, entry.ledger_confirmed_at) == ("accepted", ours, None)  # kept, unconfirmed
+    assert (entry.state, entry.reg_no, entry.ledger_confirmed_at) == (
+        "accepted",
+        ours,
+        None,
+    )  # kept, unconfirmed
     assert all(app.database.outbox.get(r).ledger_confirmed_at for r in ids if r != changed)
     assert registry.ledger()[changed].outcome == "rejected"  # the station never writes to the registry
     assert app.database.outbox.counts()["pending"] == 0
