@@ -56,8 +56,15 @@ AREAS = {
     for a in (
         Area(
             "domain",
-            "desk rules, capture records, students; ID and registration numbers",
-            ("station/domain/*.py", "sync/protocol/idnumber.py", "sync/protocol/regno.py"),
+            "desk rules, capture records, students, progress; the wrong-person guard and the desk's guidance; "
+            "ID and registration numbers",
+            (
+                "station/domain/*.py",
+                "station/capture/presence.py",
+                "station/capture/guidance.py",
+                "sync/protocol/idnumber.py",
+                "sync/protocol/regno.py",
+            ),
             ("tests/unit",),
         ),
         Area(
