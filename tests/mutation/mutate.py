@@ -70,7 +70,7 @@ AREAS = {
         Area(
             "idcard",
             "SAM frame codec and the chip-text parser",
-            ("station/idcard/frames.py", "station/idcard/chiptext.py", "sync/protocol/chiptext.py"),
+            ("station/idcard/frames.py", "sync/protocol/chiptext.py"),
             (
                 "tests/idcard/test_frames.py",
                 "tests/idcard/test_frames_edges.py",
