@@ -131,3 +131,19 @@ def test_a_foreign_english_name_padded_with_nuls():
     block[72:122] = bytes(50)  # the rest of the first English-name field ...
     block[220:242] = bytes(22)  # ... and the whole second one, padded with NULs as some cards are
     assert parse_text(bytes(block)).name_en == "ZHANG SANX"
+
+
+@pytest.mark.parametrize("make", [cards.resident, cards.hmt_permit], ids=["resident", "hmt_permit"])
+def test_the_encoder_writes_the_address_where_the_card_carries_one(make):
+    chip = make()
+    moved = replace(chip, address="内蒙古自治区呼和浩特市新城区某街道1号")
+    offset, size = chiptext.LAYOUTS[chip.card_type]["address"]
+    block = encode_text(moved)
+    assert block[offset : offset + size].decode("utf-16-le").rstrip(" ") == moved.address
+    assert parse_text(block).address == moved.address
+
+
+def test_a_refusal_without_detail_says_only_its_code_and_reason():
+    error = ChipTextError("chip_sex", "unknown_code")
+    assert (str(error), error.detail) == ("chip_sex: unknown_code", "")
+    assert str(ChipTextError("chip_sex", "unknown_code", "sex")) == "chip_sex: unknown_code (sex)"

@@ -56,14 +56,21 @@ AREAS = {
     for a in (
         Area(
             "domain",
-            "desk rules, capture records, students; ID and registration numbers",
-            ("station/domain/*.py", "sync/protocol/idnumber.py", "sync/protocol/regno.py"),
+            "desk rules, capture records, students, progress; the wrong-person guard and the desk's guidance; "
+            "ID and registration numbers",
+            (
+                "station/domain/*.py",
+                "station/capture/presence.py",
+                "station/capture/guidance.py",
+                "sync/protocol/idnumber.py",
+                "sync/protocol/regno.py",
+            ),
             ("tests/unit",),
         ),
         Area(
             "idcard",
             "SAM frame codec and the chip-text parser",
-            ("station/idcard/frames.py", "station/idcard/chiptext.py", "sync/protocol/chiptext.py"),
+            ("station/idcard/frames.py", "sync/protocol/chiptext.py"),
             (
                 "tests/idcard/test_frames.py",
                 "tests/idcard/test_frames_edges.py",
