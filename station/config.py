@@ -26,7 +26,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, field, fields, replace
 from datetime import date
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from pydantic.dataclasses import dataclass
 
 from station.errors import OfficerError
 from station.i18n import Text
+from sync.protocol.season import open_entry_year
 
 CONFIG_FILE = "config.json"
 CONFIG_VERSION = 1
@@ -65,7 +66,7 @@ class StationConfig:
 
     station_id: str = ""
     county_code6: str = ""
-    entry_year: int = date.today().year
+    entry_year: int = field(default_factory=lambda: open_entry_year(date.today()))
     language: str = "zh"
     # An idcard reader SPEC: auto, serial:/dev/ttyUSB0, pcsc:NAME, usb:VID:PID, sdk:PATH, sim[:options].
     reader: str = "auto"

@@ -11,7 +11,6 @@ queue, and returns the recovery code — to be shown once and printed, never sto
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -20,7 +19,9 @@ from station.admin.accounts import check_username
 from station.app import StationApp, create_station, needs_officer
 from station.config import Settings, StationConfig
 from station.domain.officers import OfficerSource
+from station.domain.rules import today_in_china
 from station.syncing.enrollment import check_credentials, enroll, read_enrollment
+from sync.protocol.season import open_entry_year
 
 DEMO_COUNTY = "150121"  # 土默特左旗: the same demo county as ``station demo``
 DEMO_STATION = "DEMO-01"
@@ -113,7 +114,7 @@ def _set_up_demo(app: StationApp, home: Path) -> None:
     """A training station: simulated reader and camera, a synthetic queue (synthetic people only)."""
     from sync.protocol import synthetic
 
-    year = date.today().year
+    year = open_entry_year(today_in_china())  # training works all year: the season open now or next
     config = StationConfig(
         station_id=DEMO_STATION,
         county_code6=DEMO_COUNTY,

@@ -22,15 +22,16 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import platformdirs
 
 from station import config as station_config
 from station.commands.output import print_json
+from station.domain import rules
 from station.domain.officers import OfficerLogin
 from station.i18n import Text
+from sync.protocol.season import open_entry_year
 
 DEMO_COUNTY = "150121"
 DEMO_STATION = "DEMO-01"
@@ -65,11 +66,6 @@ def demo_home(settings) -> Path:  # type: ignore[no-untyped-def]
     return Path(given) if given else Path(platformdirs.user_data_dir("capture-station-demo", appauthor=False))
 
 
-def demo_season(today: date) -> int:
-    """The entry year the demo registers for: this year until its 30 November, then the next."""
-    return today.year if (today.month, today.day) <= (11, 30) else today.year + 1
-
-
 def _reader_spec(students: int, season: int, cycle: float) -> str:
     return (
         f"sim:seed={DEMO_SEED},count={students},county={DEMO_COUNTY},birth_year={season - 16},cycle={cycle:g}"
@@ -93,7 +89,7 @@ def setup_demo_station(
         if registry is not None:
             _ensure_enrolled(settings, registry)
         return None
-    season = registry.season if registry is not None else demo_season(date.today())
+    season = registry.season if registry is not None else open_entry_year(rules.today_in_china())
     app, recovery_code = create_station(settings, DEMO_OFFICER)
     with app:
         station_config.save(
@@ -132,7 +128,8 @@ def run(args, ctx) -> int:  # type: ignore[no-untyped-def]
     home = demo_home(ctx.settings)
     ctx = ctx.with_home(home)
     existing = station_config.load(home) if (home / station_config.CONFIG_FILE).exists() else None
-    season = existing.entry_year if existing is not None and existing.enrolled else demo_season(date.today())
+    enrolled = existing is not None and existing.enrolled
+    season = existing.entry_year if enrolled else open_entry_year(rules.today_in_china())
     students = args.students
     registry = DemoRegistry.prepare(
         home, season=season, county=DEMO_COUNTY, station_id=DEMO_STATION, students=students, seed=DEMO_SEED
@@ -248,7 +245,6 @@ def _open_desk(args, ctx, headless: bool) -> int:  # type: ignore[no-untyped-def
 
 
 def _print_queue(app, students, by_class, by_status) -> None:  # type: ignore[no-untyped-def]
-    from station.domain import rules
     from station.domain.students import STATUS_NAMES
 
     print(Text("土默特左旗 演示采集站 {s}", "Tumed Left Banner demo station {s}").format(s=DEMO_STATION))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sync.client.tlsmaterial import Credentials
@@ -59,7 +60,11 @@ class DemoRegistry:
             issue_station(demo.tls_dir, county, station_id)
         db = Database(demo.db_url)
         initialise(db, season)
-        demo.registry = Registry.open(Settings(db_url=demo.db_url, blob_dir=root / "blobs"), db)
+        # Training runs all year: the demo's season opens the day after the previous one's deadline.
+        opens = date(season - 1, 12, 1)
+        demo.registry = Registry.open(
+            Settings(db_url=demo.db_url, blob_dir=root / "blobs", season_opens=opens), db
+        )
         if fresh:
             seed_county(demo.registry, county, students, season, seed=seed)
             log.info("demo registry created and seeded (%d students)", students)

@@ -34,6 +34,7 @@ from station.domain.students import Student
 from station.i18n import Text
 from sync.protocol import codes, idnumber
 from sync.protocol.names import differ_only_in_rare_characters, normalize_name
+from sync.protocol.season import deadline
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 
@@ -170,11 +171,6 @@ def card_validity(chip: ChipIdentity, on: date) -> CardValidity:
             ).format(d=chip.valid_until),
         )
     return CardValidity(True, "OK", Text("证件在有效期内。", "The card is valid."))
-
-
-def deadline(entry_year: int) -> date:
-    """The last day of first-year registration (rule 7.1)."""
-    return date(entry_year, 11, 30)
 
 
 def capture_day(captured_at: datetime) -> date:

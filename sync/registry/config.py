@@ -26,6 +26,7 @@ from typing import Literal
 
 from sqlalchemy.engine import make_url
 
+from sync.protocol import season as season_calendar
 from sync.protocol.card import CARD_TYPES
 from sync.registry.db import normalize_url, utc_now
 
@@ -69,7 +70,7 @@ class Settings:
 
     def deadline_end(self, season: int) -> datetime:
         """The first instant after the last capture day (exclusive bound)."""
-        last_day = self.deadline or date(season, 11, 30)
+        last_day = self.deadline or season_calendar.deadline(season)
         return datetime(last_day.year, last_day.month, last_day.day, tzinfo=BEIJING) + timedelta(days=1)
 
     def season_start(self, season: int) -> datetime:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
+from station.domain.rules import today_in_china
 from sync.protocol import synthetic
+from sync.protocol.season import open_entry_year
 
 
 def test_doctor_on_an_empty_home_names_what_to_do(station):
@@ -37,7 +37,7 @@ def test_demo_creates_a_station_with_a_synthetic_queue_and_doctor_is_happy(stati
     # (The demo's embedded registry keeps its own files apart, owner-only: the registry's side.)
     registry = station_home / "demo-registry"
     assert (registry / "registry.db").exists() and registry.stat().st_mode & 0o077 == 0
-    people = synthetic.preregistrations(30, "150121", seed=2026, entry_year=date.today().year)
+    people = synthetic.preregistrations(30, "150121", seed=2026, entry_year=open_entry_year(today_in_china()))
     files = [p for p in station_home.rglob("*") if p.is_file() and registry not in p.parents]
     assert any(p.name == "station.db" for p in files)
     for path in files:

@@ -6,8 +6,8 @@ private CA, stations with encrypted SQLCipher databases, the desk workflow for c
 made by the camera pipeline from a real portrait (scikit-image's astronaut on a plain backdrop).
 People are synthetic (``sync.protocol.synthetic``).
 
-Dates: the stations capture on the real clock and the registry for entry year 2026 runs on it too, so
-its capture window is set around today (``open_window``: opened 60 days ago, deadline in 60 days)
+Dates: the stations capture on the real clock and the registry for the suite's entry year (``SEASON``: the
+one open today or next) runs on it too, so its capture window is set around today (``open_window``: opened 60 days ago, deadline in 60 days)
 and the cards are valid for years from today; the suite passes on any date.
 """
 
@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from station import config as station_config
 from station.app import StationApp
 from station.capture.workflow import State
+from station.domain.rules import today_in_china
 from station.idcard import commands as cmd
 from station.idcard.emulator import synthetic_chip
 from station.idcard.frames import build_response
@@ -38,6 +39,7 @@ from sync.client.http import Timeouts
 from sync.client.tlsmaterial import Credentials
 from sync.protocol import synthetic
 from sync.protocol.card import ChipData
+from sync.protocol.season import open_entry_year
 from sync.registry.app import create_app
 from sync.registry.config import Settings
 from sync.registry.core import Registry, initialise
@@ -49,7 +51,7 @@ from sync.registry.tls import RegistryServer
 from tests.support.stations import OFFICER, login_arguments, open_station
 
 COUNTY = "150102"
-SEASON = 2026
+SEASON = open_entry_year(today_in_china())  # the suite runs on any day: the season open now or next
 STATION = "ST-150102-01"
 STATION_2 = "ST-150102-02"
 SEED = 1

@@ -5,6 +5,8 @@ changed behind its back, as a restore or an administrator would."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 from sync.client import batch as batch_body
@@ -116,8 +118,9 @@ def _post_foreign_record(engine, registry) -> str:
 
     student = registry.approved()[-1]
     photo = photo_jpeg(77)
-    wire = make_record(student, photo)
-    batch = OpenBatch(uuid7(), (wire["record_id"],), len(photo), "2026-10-15T01:30:00+00:00")
+    now = datetime.now(UTC)  # the harness's registry judges captures on the real clock
+    wire = make_record(student, photo, captured_at=now)
+    batch = OpenBatch(uuid7(), (wire["record_id"],), len(photo), now.isoformat())
     body = batch_body.build(batch, STATION, SEASON, [Outgoing(wire["record_id"], wire, photo)])
     session = engine.session_factory()
     try:

@@ -252,11 +252,13 @@ def test_s13_server_restart_mid_batch(app, registry, proxy):
     while proxy.bytes_up < 100_000 and worker.is_alive() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert worker.is_alive() and proxy.bytes_up >= 100_000, "the push ended before the restart"
+    # The fault fires on a connection in use: the restart closes it from the registry's side (or the
+    # proxy kills it just after, whichever comes first -- counting only the proxy's kills was a race).
+    assert proxy.open_connections >= 1
     registry.restart()
     proxy.upstream = ("127.0.0.1", registry.port)
     proxy.kill_connections()
     worker.join()
-    assert proxy.killed >= 1  # a connection was open and was cut by the restart
     proxy.set_default(Plan())
     drain(engine_for(app, policy=replace(FAST, offline_after=10)), tally)
     check_oracle(app, registry, tally)

@@ -10,7 +10,7 @@ import pytest
 from station.domain import rules
 from station.domain.students import Student, StudentStatus, desk_decision
 from station.idcard.emulator import synthetic_chip
-from sync.protocol import synthetic
+from sync.protocol import season, synthetic
 
 
 @pytest.fixture
@@ -107,6 +107,14 @@ def test_deadline_counts_capture_time_in_china_standard_time():
     assert not rules.captured_in_time(too_late, 2026)
     with pytest.raises(ValueError):
         rules.captured_in_time(datetime(2026, 11, 30, 12, 0), 2026)
+
+
+def test_the_open_entry_year_turns_over_the_day_after_the_deadline():
+    assert season.open_entry_year(date(2026, 1, 1)) == 2026
+    assert season.open_entry_year(date(2026, 11, 30)) == 2026  # the deadline day is still this season
+    assert season.open_entry_year(date(2026, 12, 1)) == 2027
+    assert season.open_entry_year(date(2026, 12, 31)) == 2027
+    assert rules.deadline(2027) == date(2027, 11, 30)
 
 
 def test_days_left():
