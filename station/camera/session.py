@@ -117,13 +117,15 @@ class CaptureSession:
 
     # -- capture ---------------------------------------------------------------------------------
     def capture_manual(
-        self, reason: str | None = None, *, not_before: float | None = None, wait_s: float = 1.0
+        self, reason: str | None = None, *, not_before: float | None = None, wait_s: float = 3.0
     ) -> PhotoResult:
         """Photograph the newest analysed frame; warnings need ``reason``, failures refuse.
 
         With ``not_before`` (a ``time.monotonic`` instant, e.g. the officer's key press) the frame
         must have been seen after it, waiting up to ``wait_s`` for one: never a picture from before
-        the officer looked. A frame is never photographed twice (two photos are two moments).
+        the officer looked. A frame is never photographed twice (two photos are two moments). The wait
+        is normally one analysis interval; its bound is generous because a busy county PC can take
+        well over a second for one analysis, and a refused key press costs the officer more.
         """
         taken_before = self.last_photo.capture.frame_time if self.last_photo is not None else None
         newer_than = max(t for t in (not_before, taken_before, float("-inf")) if t is not None)
@@ -132,7 +134,13 @@ class CaptureSession:
         else:
             analysis = self._thread.wait_for_analysis(newer_than, wait_s)
         if analysis is None:
-            raise CaptureRefused("no_frame", Text(zh="还没有可用的新画面，请稍候再拍", en="no fresh analysed frame yet"))
+            raise CaptureRefused(
+                "no_frame",
+                Text(
+                    zh="无法拍照：摄像头还没有新的画面，请稍候再拍。",
+                    en="Cannot take the photo: the camera has shown no new picture yet; try again in a moment.",
+                ),
+            )
         frame, report = analysis
         decision = manual_decision(frame.image, report, frame.timestamp, reason)
         info = CaptureInfo("manual", decision.reason, decision.overridden_warnings, frame.timestamp)

@@ -422,10 +422,15 @@ class DeskController(QObject):
             self._photo_in_review()
 
         def refused(error: BaseException) -> None:
+            officer = error if isinstance(error, OfficerError) else None
+            code = officer.code if officer is not None else type(error).__name__
+            log.info("manual capture refused: %s", code)
             guidance = self.camera.current if self.camera is not None else None
-            if guidance is not None and not guidance.conforms:
+            if officer is not None and code == "no_frame":  # no picture since the key press
+                on_refused(officer.message)
+            elif guidance is not None and not guidance.conforms:
                 on_refused(guidance.primary.text)  # the sentence to act on, never check names
-            elif isinstance(error, OfficerError) and getattr(error, "code", "") == "reason_required":
+            elif code == "reason_required":
                 on_refused(Text("照片有提示项：请填写原因后再拍。", "The photo has warnings: give a reason."))
             else:
                 on_refused(
