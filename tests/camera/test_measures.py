@@ -62,8 +62,8 @@ def test_colour_conversions_and_luma():
     )
 
 
-def test_shipped_profile_read_field_by_field():
-    # Read from the file itself: ``load_profile`` keeps profiles it has read (tested below).
+def test_the_shipped_profile_file_read_field_by_field():
+    # Read from the file itself: ``load_profile`` keeps the profiles it has read.
     profile = load_profile_file(profiles_dir() / "moe-480.json")
     assert load_profile("moe-480") == profile
     assert (profile.id, profile.version, profile.width, profile.height, profile.dpi) == (
