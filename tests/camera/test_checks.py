@@ -120,6 +120,8 @@ def test_output_eye_distance_and_sharpness_report_their_measure():
     _is(checks.sharpness_check(40.04, T), "sharpness", PASS, {"laplacian_var": 40.0})
     _is(checks.sharpness_check(39.96, T), "sharpness", WARN, {"laplacian_var": 40.0})
     _is(checks.resolution_check(119.96, T), "source_resolution", WARN, {"ied_px": 120.0})
+    _is(checks.resolution_check(90.0, T), "source_resolution", WARN, {"ied_px": 90.0})
+    _is(checks.resolution_check(89.96, T), "source_resolution", FAIL, {"ied_px": 90.0})
 
 
 def test_roll_is_not_judged_without_the_eyes(real_face):
@@ -504,6 +506,7 @@ def _cheeks_lab(patch, g):
         ((1.0, 1.0, 1.0), PASS),  # the portrait as shot: a and b inside 5..25 and 5..35
         ((0.5, 1.0, 0.8), WARN),  # a green-yellow cast: a below 5, b above 35
         ((1.0, 0.7, 0.9), WARN),  # a magenta-blue cast: a above 25, b below 5
+        ((1.0, 1.0, 0.93), WARN),  # a slight cast: a just under 5 (distance under one unit)
     ],
 )
 def test_skin_colour_is_the_cheeks_distance_from_the_natural_range(real_face, gains, status):
@@ -551,3 +554,65 @@ def test_the_eye_and_brow_boxes_are_left_out_of_the_shadows_and_nothing_else(rea
     (lx, ly), _ = (lg.point(p) for p in low.eyes)
     above = _blacken(patch, lx - 0.2 * d, ly - 0.45 * d - 5, lx + 0.2 * d, ly - 0.45 * d - 2)
     assert _shadows(above, lg) > _shadows(patch, lg)
+
+
+def test_a_nearly_grey_face_is_colour_not_greyscale(real_face):
+    patch, g = _patch(real_face)
+    grey = cv2.cvtColor(cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR).astype(np.float32)
+    faded = np.clip(grey + 0.2 * (patch.astype(np.float32) - grey), 0, 255).astype(np.uint8)  # chroma ~3.5
+    _is(checks.skin_check(faded, g), "skin_colour", WARN)  # a colour cast, not "no colour"
+    # Greyscale in the middle of the face (where skin is judged) is greyscale, whatever the rim holds.
+    centre_grey = patch.copy()
+    middle = g.box(centre_grey, shrink=0.2)  # a view into the copy
+    middle[:] = cv2.cvtColor(cv2.cvtColor(middle, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    check = _is(checks.skin_check(centre_grey, g), "skin_colour", FAIL)
+    assert set(check.value) == {"a", "b", "distance"}
+
+
+def _mouthed(face, **eyes):
+    """The real face with mouth corners (as YuNet gives): the cheeks drop half-way to the mouth."""
+    (mx, my), ied = face.eye_mid, face.ied
+    return replace(
+        face, mouth_left=(mx - 0.3 * ied, my + ied), mouth_right=(mx + 0.3 * ied, my + ied), **eyes
+    )
+
+
+def test_lighting_and_skin_with_one_cheek_or_the_face_box_outside_the_patch(real_face):
+    patch, g = _patch(real_face)
+    (lx, ly), (rx, ry) = real_face.eyes
+    for eyes in (dict(eye_left=(lx - 3000, ly)), dict(eye_right=(rx + 3000, ry))):  # one cheek off the patch
+        one_cheek = checks.PatchGeometry(_mouthed(real_face, **eyes), g.factor, g.x0, g.y0)
+        sizes = [g.square(patch, c, 0.3 * one_cheek.ied).size for c in one_cheek.cheeks()]
+        assert 0 in sizes and max(sizes) > 0
+        _is(checks.symmetry_check(patch, one_cheek, T), "lighting_symmetry", WARN, None)
+    no_cheeks = checks.PatchGeometry(
+        replace(real_face, eye_left=(lx, ly + 3000), eye_right=(rx, ry + 3000)), g.factor, g.x0, g.y0
+    )
+    _is(checks.skin_check(patch, no_cheeks), "skin_colour", WARN, None)
+    no_box = checks.PatchGeometry(replace(real_face, x=real_face.x + 3000), g.factor, g.x0, g.y0)
+    assert g.box(patch).size and not no_box.box(patch).size
+    _is(checks.skin_check(patch, no_box), "skin_colour", WARN, None)
+
+
+def test_without_a_pitch_measure_the_pose_is_the_yaw_alone(real_face):
+    """Haar gives no pitch: a small yaw is judged as it is, not as at least some default pitch."""
+    shifted = replace(real_face, x=real_face.eye_mid[0] - real_face.w / 2 - 0.005 * real_face.w)
+    yaw, pitch = shifted.yaw_pitch_degrees()
+    assert pitch is None and 0 < yaw < 1
+    _is(checks.pose_check(shifted, replace(T, pose_pass=yaw))[0], "pose", PASS)
+    _is(checks.pose_check(shifted, replace(T, pose_pass=_below(yaw), pose_fail=yaw))[0], "pose", WARN)
+
+
+def test_a_glint_is_reported_to_four_places():
+    frame = single_check_negative("glasses_glint")
+    report = analyze(frame, PROFILE)
+    face = report.face
+    patch, factor, x0, y0 = m.normalised_face(frame, (face.x, face.y, face.w, face.h), face.ied)
+    blob, total = _glare_values(patch, checks.PatchGeometry(face, factor, x0, y0))
+    assert round(blob, 4) != round(blob, 5)
+    _is(
+        report.check("glasses_glare"),
+        "glasses_glare",
+        WARN,
+        {"largest_blob": round(blob, 4), "total": round(total, 4)},
+    )

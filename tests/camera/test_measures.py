@@ -49,6 +49,16 @@ def test_ciede2000_matches_the_published_test_data(lab1, lab2, expected):
     assert m.delta_e2000(np.array(lab2), np.array(lab1)) == pytest.approx(expected, abs=1e-4)
 
 
+def test_ciede2000_of_opposite_hues_at_unit_chroma_computed_by_hand():
+    # (50, 0, 1) against (50, 0, -1): a = 0 leaves C' = 1 for both, hues 90° and 270° (exactly opposite,
+    # so the mean hue is 180°); ΔH' = 2·sin(90°) = 2, T = 1 - 0.17·cos 150° + 0.24·cos 360° + 0.32·cos 546°
+    # - 0.20·cos 657° = 0.978179, S_H = 1 + 0.015·T; ΔL' = ΔC' = 0, so ΔE00 = 2 / S_H.
+    expected = 2 / (1 + 0.015 * 0.978179)
+    assert m.delta_e2000(np.array([50.0, 0.0, 1.0]), np.array([50.0, 0.0, -1.0])) == pytest.approx(
+        expected, abs=1e-5
+    )
+
+
 def test_colour_conversions_and_luma():
     assert m.lab_of_rgb((255, 255, 255)) == pytest.approx([100.0, 0.0, 0.0], abs=0.01)
     assert m.lab_of_rgb((255, 0, 0)) == pytest.approx([53.24, 80.09, 67.20], abs=0.05)  # sRGB red

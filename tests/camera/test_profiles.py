@@ -75,6 +75,7 @@ def test_background_must_be_allowed_by_profile():
     with pytest.raises(ProfileError) as info:
         load_profile("ga461-358").background_rgb("light_blue")
     assert info.value.code == "background_not_allowed"
+    assert "light_blue" in info.value.message.en and "ga461-358" in info.value.message.zh
 
 
 def _shipped(name: str = "moe-480") -> dict:
