@@ -192,7 +192,20 @@ def test_each_thread_has_its_own_detector():
     mine = default_detector()
     assert default_detector() is mine and mine.detect(positive())
     theirs = []
-    worker = threading.Thread(target=lambda: theirs.append(default_detector()))
+    worker = threading.Thread(target=lambda: theirs.extend([default_detector(), default_detector()]))
     worker.start()
     worker.join()
     assert theirs[0] is not mine and theirs[0].name == mine.name
+    assert theirs[1] is theirs[0]  # kept for that thread's next frame
+
+
+def test_the_crop_keeps_clear_of_the_frame_edge_when_the_profile_allows():
+    """A student sitting well to the left: the crop centred on the eyes would come within 1.5 % of the
+    frame's edge (a warning); moved inside the profile's eye-centre tolerance, it keeps clear."""
+    from station.camera.simulated import compose, plain_backdrop
+    from tests.camera.portraits import GAIN, SIZE, WHITE
+
+    frame = compose(plain_backdrop(SIZE, WHITE), scale=3.0, eye_x=0.1495, gain=GAIN)
+    report = analyze(frame, load_profile("moe-480"))
+    assert report.all_pass, [(c.name, c.status) for c in report.checks if c.status != PASS]
+    assert report.placement.left >= 0.015 * SIZE[0]
