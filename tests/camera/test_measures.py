@@ -59,6 +59,13 @@ def test_ciede2000_of_opposite_hues_at_unit_chroma_computed_by_hand():
     )
 
 
+def test_ciede2000_is_symmetric_for_hues_just_over_half_a_turn_apart():
+    # Hues about 0.4° and 180.6° (ΔH' just over 180°, wrapped to just under -180°) with a mean hue near
+    # 270°, where the blue-region rotation term is strong: the wrap must not depend on the order.
+    one, other = np.array([50.0, 20.0, 0.2]), np.array([50.0, -10.0, -0.15])
+    assert m.delta_e2000(one, other) == pytest.approx(m.delta_e2000(other, one), rel=1e-12)
+
+
 def test_colour_conversions_and_luma():
     assert m.lab_of_rgb((255, 255, 255)) == pytest.approx([100.0, 0.0, 0.0], abs=0.01)
     assert m.lab_of_rgb((255, 0, 0)) == pytest.approx([53.24, 80.09, 67.20], abs=0.05)  # sRGB red
