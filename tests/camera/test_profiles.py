@@ -75,3 +75,63 @@ def test_background_must_be_allowed_by_profile():
     with pytest.raises(ProfileError) as info:
         load_profile("ga461-358").background_rgb("light_blue")
     assert info.value.code == "background_not_allowed"
+    assert "light_blue" in info.value.message.en and "ga461-358" in info.value.message.zh
+
+
+def _shipped(name: str = "moe-480") -> dict:
+    return json.loads((profiles_dir() / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_the_default_profile_is_moe_480():
+    assert load_profile().id == "moe-480" and load_profile(None) == load_profile("moe-480")
+
+
+def test_a_profile_file_named_without_a_folder_or_without_the_json_suffix(tmp_path, monkeypatch):
+    raw = _shipped()
+    raw["id"] = "custom"
+    (tmp_path / "custom.json").write_text(json.dumps(raw), encoding="utf-8")
+    (tmp_path / "custom-profile").write_text(json.dumps(raw), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert load_profile("custom.json").id == "custom"  # a file in the working folder
+    assert load_profile(str(tmp_path / "custom-profile")).id == "custom"  # a path, whatever its suffix
+
+
+def test_a_missing_profile_file_is_unknown_not_invalid(tmp_path):
+    with pytest.raises(ProfileError) as info:
+        load_profile(tmp_path / "absent.json")
+    assert info.value.code == "profile_unknown" and "absent.json" in info.value.message.en
+
+
+def test_an_office_folder_of_profiles_replaces_the_shipped_ones(tmp_path, monkeypatch):
+    """``STATION_PROFILES_DIR``: profiles by name come from that folder; None goes back to the shipped ones."""
+    from station.camera import profiles
+
+    monkeypatch.setattr(profiles, "_profiles_dir", None)  # restored after the test
+    shipped = profiles_dir()
+    raw = _shipped()
+    raw["id"], raw["jpeg"]["subsampling"] = "county_desk-2", "4:4:4"
+    (tmp_path / "county_desk-2.json").write_text(json.dumps(raw), encoding="utf-8")
+    profiles.set_profiles_dir(str(tmp_path))
+    assert profiles_dir() == tmp_path and profiles.available_profiles() == ["county_desk-2"]
+    desk = load_profile("county_desk-2")  # letters, digits, '-' and '_' make a name
+    assert desk.id == "county_desk-2" and desk.jpeg.subsampling == "4:4:4"
+    with pytest.raises(ProfileError) as info:
+        load_profile("moe-480")  # not in the office's folder
+    assert info.value.code == "profile_unknown"
+    profiles.set_profiles_dir(None)
+    assert profiles_dir() == shipped and load_profile("moe-480").id == "moe-480"
+
+
+def test_profiles_are_read_as_utf_8_whatever_the_system_locale(tmp_path):
+    """A station whose locale is not UTF-8 (a Chinese Windows desk runs GBK) reads the Chinese titles right."""
+    import locale
+
+    path = tmp_path / "moe.json"
+    path.write_text(json.dumps(_shipped(), ensure_ascii=False), encoding="utf-8")
+    before = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, "C")  # ASCII: any non-ASCII byte read by the locale fails
+        profile = load_profile(path)
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
+    assert profile.title.zh.startswith("普通高等学校")

@@ -129,3 +129,83 @@ def test_desk_calibration_overrides_thresholds():
     with pytest.raises(ProfileError) as info:
         thresholds_from({"sharpness": "high"})
     assert info.value.code == "threshold_invalid"
+
+
+def test_the_report_carries_the_face_the_crop_and_the_measures_behind_the_checks():
+    from station.camera.report import CHECKLIST
+
+    report = analyze(positive())  # the default profile
+    face, placement = report.face, report.placement
+    assert report.profile_id == "moe-480" and report.frame_size == (1920, 1080)
+    assert placement is not None and placement.fits and report.ok
+    assert report.check("source_resolution").value == {"ied_px": round(face.ied, 1)}
+    assert report.check("output_ied").value == {"ied_px": round(face.ied * placement.scale, 1)}
+    assert report.check("sharpness").value == {"laplacian_var": round(report.sharpness, 1)}
+    assert set(report.extra) == {"faces", "crown_y", "source_scale"}
+    assert report.extra["faces"] == 1 and report.extra["source_scale"] == 1.0
+    assert 0 < report.extra["crown_y"] < face.y  # the top of the hair, above the face box
+    # Haar gives no nose point: pitch goes to the officer's checklist, after the fixed items.
+    assert [i.id for i in report.checklist] == [i.id for i in CHECKLIST] + ["head_level"]
+    assert analyze(positive(), "ga461-358").profile_id == "ga461-358"
+
+
+def test_a_frame_without_a_face_names_the_likely_cause_and_judges_nothing_else():
+    from station.camera.report import CHECKLIST
+    from station.camera.scene import CAUSES
+
+    report = analyze(negative("no_face"), load_profile("moe-480"))
+    cause = report.extra["cause"]
+    assert report.extra == {"faces": 0, "cause": cause} and cause in CAUSES
+    first = report.check("one_face")
+    assert (first.status, first.value, first.message) == (FAIL, {"faces": 0, "cause": cause}, CAUSES[cause])
+    assert [c.name for c in report.checks] == list(CHECK_NAMES)
+    skipped = report.checks[1:]
+    assert {c.status for c in skipped} == {SKIPPED} and {c.value for c in skipped} == {None}
+    assert len({c.message for c in skipped}) == 1 and skipped[0].message.zh and skipped[0].message.en
+    assert report.face is None and report.placement is None and report.checklist == list(CHECKLIST)
+    assert report.frame_size == (1920, 1080) and report.profile_id == "moe-480"
+
+
+def test_frames_in_other_layouts_are_judged_as_their_colour_picture():
+    import cv2
+
+    from station.camera.quality import ensure_bgr
+
+    frame = positive()
+    assert ensure_bgr(frame) is frame
+    bgra = cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)
+    assert np.array_equal(ensure_bgr(bgra), frame)
+    assert analyze(bgra, load_profile("moe-480")).all_pass
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    assert np.array_equal(ensure_bgr(grey), cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR))
+    for shape in ((16,), (2, 2, 3, 1)):
+        with pytest.raises(ImageError) as info:
+            ensure_bgr(np.zeros(shape, np.uint8))
+        assert info.value.code == "image_invalid"
+
+
+def test_each_thread_has_its_own_detector():
+    import threading
+
+    from station.camera.quality import default_detector
+
+    mine = default_detector()
+    assert default_detector() is mine and mine.detect(positive())
+    theirs = []
+    worker = threading.Thread(target=lambda: theirs.extend([default_detector(), default_detector()]))
+    worker.start()
+    worker.join()
+    assert theirs[0] is not mine and theirs[0].name == mine.name
+    assert theirs[1] is theirs[0]  # kept for that thread's next frame
+
+
+def test_the_crop_keeps_clear_of_the_frame_edge_when_the_profile_allows():
+    """A student sitting well to the left: the crop centred on the eyes would come within 1.5 % of the
+    frame's edge (a warning); moved inside the profile's eye-centre tolerance, it keeps clear."""
+    from station.camera.simulated import compose, plain_backdrop
+    from tests.camera.portraits import GAIN, SIZE, WHITE
+
+    frame = compose(plain_backdrop(SIZE, WHITE), scale=3.0, eye_x=0.1495, gain=GAIN)
+    report = analyze(frame, load_profile("moe-480"))
+    assert report.all_pass, [(c.name, c.status) for c in report.checks if c.status != PASS]
+    assert report.placement.left >= 0.015 * SIZE[0]

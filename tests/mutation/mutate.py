@@ -176,6 +176,10 @@ def _missing_test_path(selection: str) -> bool:
 
 def run(area: Area, jobs: int, only: list[str], keep: bool) -> int:
     work = WORK / area.name if keep and (WORK / area.name / "mutants").is_dir() else prepare(area)
+    if (work / "mutants" / "tests").is_dir():
+        # mutmut copies a file into mutants/ only when it is not there yet: a kept run would test the
+        # mutants against the tests of the first run. The tests are never mutated, so refresh them.
+        shutil.copytree(ROOT / "tests", work / "mutants" / "tests", dirs_exist_ok=True)
     mutmut = Path(sys.executable).with_name("mutmut")
     log = work / "mutmut.log"
     print(f"==> mutate {area.name}: {area.what} (log: {log.relative_to(ROOT)})", flush=True)
@@ -194,7 +198,8 @@ def run(area: Area, jobs: int, only: list[str], keep: bool) -> int:
     return 0
 
 
-STATUS = {1: "killed", 3: "killed", 36: "killed", -24: "killed", 24: "killed", 152: "killed", 255: "killed",
+# -11: the test process crashed (SIGSEGV, e.g. OpenCV handed None): the test run fails, so the mutant is caught.
+STATUS = {1: "killed", 3: "killed", 36: "killed", -24: "killed", 24: "killed", 152: "killed", 255: "killed", -11: "killed",
           0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", None: "not checked"}  # fmt: skip
 
 
