@@ -147,8 +147,6 @@ class RefusalPanel(QFrame):
         self.next_step = QLabel()
         self.next_step.setObjectName("refusal_next")
         self.next_step.setWordWrap(True)
-        self.code = QLabel()
-        self.code.setObjectName("small_print")
         self.hint = QLabel(
             str(Text("放下一张身份证，或按 Esc 清空。", "Place the next card, or press Esc to clear."))
         )
@@ -161,13 +159,11 @@ class RefusalPanel(QFrame):
         layout.addWidget(self.next_step)
         layout.addStretch(1)
         layout.addWidget(self.hint)
-        layout.addWidget(self.code)
 
     def show_refusal(self, refusal: Refusal) -> None:
         self.title.setText(f"✘ {refusal.title}")
         self.reasons.setText("\n".join(str(reason) for reason in refusal.reasons))
         self.next_step.setText(str(Text("学生需要：", "The student must: ")) + str(refusal.next_step))
-        self.code.setText(str(Text("代码 {c}", "code {c}").format(c=refusal.code)) if refusal.code else "")
 
 
 class ReviewPanel(QWidget):

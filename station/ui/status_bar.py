@@ -92,6 +92,8 @@ class DeskStatusBar(QStatusBar):
     def set_days_left(self, days: int) -> None:
         if days <= 0:
             text, colour = Text("注册已截止", "Registration closed"), RED
+        elif days == 1:  # the deadline day itself: "1 day left" would read as "tomorrow"
+            text, colour = Text("今天截止", "Closes today"), AMBER
         elif days <= 3:
             text, colour = Text(f"距截止 {days} 天", f"{days} days left"), AMBER
         else:

@@ -119,6 +119,9 @@ def test_keys_on_screen_and_the_status_bar(desk):
     status = desk.window.status
     assert "officer1" in status.officer.text() and "天" in status.deadline.text()
     assert "未注册本站" in status.registry.text()  # this test station has no registry
+    for days, shown in ((5, "距截止 5 天"), (2, "距截止 2 天"), (1, "今天截止"), (0, "注册已截止")):
+        status.set_days_left(days)
+        assert shown in status.deadline.text(), days
 
 
 def test_readable_at_1366_by_768(desk):
