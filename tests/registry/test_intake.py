@@ -352,7 +352,85 @@ def test_a_database_too_busy_to_decide_answers_retry_and_logs_why(registry, clie
     )  # fmt: skip
     mine = [r for r in caplog.records if r.name == "sync.registry.intake"]
     assert [r.getMessage() for r in mine] == ["database busy while deciding a record"]
-    assert mine[0].exc_info is not None  # with the database's own error for the operator
+    assert mine[0].exc_info and mine[0].exc_info[0] is OperationalError  # the database's own error
     assert _ledger(client) == {}
     again = _results(push(client, STATION, make_batch(STATION, [record]), []))[0]
     assert again["status"] == "accepted"
+
+
+def _losing_races(registry, times: int):
+    """Make the next ``times`` inserts of record rows fail as a lost race on a unique key would."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import IntegrityError
+
+    tried: list[str] = []
+
+    def race(conn, cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO RECORDS"):
+            tried.append(statement)
+            if len(tried) <= times:
+                raise IntegrityError(
+                    statement, None, Exception("UNIQUE constraint failed: records.national_id")
+                )
+
+    event.listen(registry.db.writer, "before_cursor_execute", race)
+    return tried, lambda: event.remove(registry.db.writer, "before_cursor_execute", race)
+
+
+def test_a_batch_that_loses_a_race_is_decided_one_record_at_a_time(registry, client, caplog):
+    import logging
+
+    people = students(registry.db)[:2]
+    records = [make_record(p, _photo(20 + i)) for i, p in enumerate(people)]
+    photos = [_photo(20), _photo(21)]
+    # The batch's insert and then the first record's own first attempt lose a race; a look again wins.
+    tried, stop = _losing_races(registry, 2)
+    try:
+        with caplog.at_level(logging.INFO, logger="sync.registry.intake"):
+            results = _results(push(client, STATION, make_batch(STATION, records), photos))
+    finally:
+        stop()
+    assert len(tried) == 4  # the batch, the first record twice, the second once
+    assert [(r["record_id"], r["status"]) for r in results] == [
+        (rec["record_id"], "accepted") for rec in records
+    ]
+    assert [regno.parse(r["reg_no"]).serial for r in results] == [1, 2]  # gapless after the rollbacks
+    assert "deciding a batch of 2 record(s) one by one after IntegrityError" in caplog.messages
+    assert set(_ledger(client)) == {rec["record_id"] for rec in records}
+
+
+def test_a_record_that_keeps_losing_races_is_answered_busy_after_four_looks(registry, client):
+    people = students(registry.db)[2:4]
+    records = [make_record(p, _photo(22 + i)) for i, p in enumerate(people)]
+    tried, stop = _losing_races(registry, 10**6)
+    try:
+        results = _results(push(client, STATION, make_batch(STATION, records), [_photo(22), _photo(23)]))
+    finally:
+        stop()
+    assert len(tried) == 1 + 4 * 2  # the batch, then four looks per record
+    assert [(r["record_id"], r["status"], r["code"], r["detail"], r["retry_after_s"]) for r in results] == [
+        (rec["record_id"], "retry", "BUSY", "the registry is busy; try again", 0) for rec in records
+    ]
+    assert _ledger(client) == {}
+
+
+def test_a_fault_after_the_serial_in_a_records_own_transaction_answers_busy(make_registry, cert_pem):
+    from starlette.testclient import TestClient
+
+    from sync.registry.app import create_app
+    from sync.registry.faults import Faults
+    from tests.registry.conftest import AsStation
+
+    registry = make_registry()
+    faults = Faults(abort_after_allocation=1.0)
+    record = make_record(students(registry.db)[4], _photo(24))
+    tried, stop = _losing_races(registry, 1)  # the batch loses a race: its records go one by one
+    try:
+        with TestClient(AsStation(create_app(registry, faults=faults), cert_pem(STATION))) as client:
+            (result,) = _results(push(client, STATION, make_batch(STATION, [record]), [_photo(24)]))
+    finally:
+        stop()
+    assert len(tried) == 2 and faults.fired("abort_after_allocation") == 1
+    assert (result["record_id"], result["status"], result["code"], result["detail"]) == (
+        record["record_id"], "retry", "BUSY", "try again",
+    )  # fmt: skip

@@ -139,7 +139,17 @@ def test_review_mode_holds_manual_records_until_the_league_decides(make_registry
         assert registry_cli(["report", "--db", db_url, "--county", COUNTY, "--json"]) == 0
         assert json.loads(capsys.readouterr().out)[0]["held_for_review"] == 2
 
+        before = {s.student_id: (s.status, s.version, s.seq) for s in students(registry.db)}
         assert registry_cli(["review", "--db", db_url, "--approve", first["record_id"]]) == 0
+        after = {
+            s.student_id: (s.status, s.version, s.seq) for s in students(registry.db, status="registered")
+        }
+        assert list(after) == [people[0].student_id]  # the approved student alone moves in the feed
+        status_after, version_after, seq_after = after[people[0].student_id]
+        assert (status_after, version_after) == ("registered", before[people[0].student_id][1] + 1)
+        assert seq_after > max(seq for _, _, seq in before.values())  # the newest change of the feed
+        unchanged = {s.student_id: (s.status, s.version, s.seq) for s in students(registry.db)}
+        assert unchanged == {k: v for k, v in before.items() if k != people[0].student_id}
         assert registry_cli(["review", "--db", db_url, "--refuse", second["record_id"]]) == 0
         assert registry_cli(["review", "--db", db_url, "--approve", second["record_id"]]) == 1  # decided
         answer = push(client, STATION, make_batch(STATION, [first, second]), [], prefer="ledger-digest")

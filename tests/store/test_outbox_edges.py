@@ -302,3 +302,89 @@ def test_open_batches_oldest_first_each_with_its_own_members_in_capture_order(st
     assert [b.batch_id for b in listed] == [older.batch_id, newer.batch_id]
     assert listed[0].record_ids == (early.record_id, late.record_id)  # capture order, not record-id order
     assert listed[1].record_ids == (other.record_id,)
+
+
+def test_set_aside_parks_the_named_members_and_sends_the_rest_again_at_once(station, outbox, saved):
+    batch = outbox.form_batch(max_bytes=10**9, max_records=3, now=NOW)
+    damaged, mismatched, healthy = batch.record_ids
+    outside = saved[4].record_id  # named, but not a member of the batch
+    outbox.set_aside(
+        batch.batch_id,
+        {damaged: "LOCAL_RECORD_DAMAGED", mismatched: "LOCAL_HASH_MISMATCH", outside: "LOCAL_RECORD_DAMAGED"},
+        now=NOW,
+    )
+    rows = {rid: _row(station, "outbox", "record_id", rid) for rid in (damaged, mismatched, healthy, outside)}
+    parked_until = clock.iso(NOW + timedelta(days=3650))
+    assert [(rows[r]["state"], rows[r]["batch_id"], rows[r]["next_attempt_at"], rows[r]["last_error"],
+             rows[r]["attempts"]) for r in (damaged, mismatched, healthy)] == [
+        ("pending", None, parked_until, "LOCAL_RECORD_DAMAGED", 1),
+        ("pending", None, parked_until, "LOCAL_HASH_MISMATCH", 1),
+        ("pending", None, None, "REBATCH", 1),
+    ]  # fmt: skip
+    assert (rows[outside]["state"], rows[outside]["last_error"], rows[outside]["attempts"]) == (
+        "pending",
+        None,
+        0,
+    )
+    batch_row = _row(station, "batches", "batch_id", batch.batch_id)
+    assert (batch_row["state"], batch_row["last_error"], batch_row["completed_at"]) == (
+        "abandoned", "SET_ASIDE", clock.iso(NOW),
+    )  # fmt: skip
+    assert outbox.open_batches() == []
+    assert outbox.set_aside_ids() == {damaged: "LOCAL_RECORD_DAMAGED", mismatched: "LOCAL_HASH_MISMATCH"}
+    # The healthy member and the outsider travel again now; the parked ones wait for an administrator.
+    again = outbox.form_batch(max_bytes=10**9, now=NOW + timedelta(days=365))
+    assert set(again.record_ids) == {healthy, outside, saved[3].record_id}
+
+
+def test_set_aside_leaves_members_that_already_left_the_batch(station, outbox, saved):
+    batch = outbox.form_batch(max_bytes=10**9, max_records=2, now=NOW)
+    first, second = batch.record_ids
+    with station.write() as conn:  # the second was answered through another batch meanwhile
+        conn.execute(sa.text("UPDATE outbox SET state = 'accepted', reg_no = '26010200009' WHERE record_id = :r"),
+                     {"r": second})  # fmt: skip
+    outbox.set_aside(batch.batch_id, {first: "LOCAL_RECORD_DAMAGED", second: "LOCAL_RECORD_DAMAGED"}, now=NOW)
+    left = _row(station, "outbox", "record_id", second)
+    assert (left["state"], left["batch_id"], left["last_error"], left["attempts"]) == (
+        "accepted", batch.batch_id, None, 0,
+    )  # fmt: skip
+    assert outbox.set_aside_ids() == {first: "LOCAL_RECORD_DAMAGED"}
+
+
+def test_set_aside_ids_name_only_records_waiting_for_a_local_reason(station, outbox, saved):
+    assert outbox.set_aside_ids() == {}
+    batch = outbox.form_batch(max_bytes=10**9, max_records=3, now=NOW)
+    first, second, third = batch.record_ids
+    outbox.apply_results(
+        batch.batch_id,
+        [ItemResult(first, "retry", code="LOCAL_HASH_MISMATCH"), ItemResult(second, "retry", code="BUSY"),
+         ItemResult(third, "rejected", code="LOCAL_RECORD_DAMAGED")],
+        now=NOW,
+    )  # fmt: skip
+    # Only pending rows count, and only with a local reason: a final row with such a code is no set-aside.
+    assert outbox.set_aside_ids() == {first: "LOCAL_HASH_MISMATCH"}
+
+
+def test_a_result_with_fields_stores_them_as_named(station, outbox, saved):
+    batch = outbox.form_batch(max_bytes=10**9, max_records=1, now=NOW)
+    (record_id,) = batch.record_ids
+    result = ItemResult(record_id, "rejected", code="ID_MISMATCH", fields=("name", "sex"))
+    outbox.apply_results(batch.batch_id, [result], now=NOW)
+    stored = json.loads(_row(station, "outbox", "record_id", record_id)["result_json"])
+    assert stored == {
+        "record_id": record_id,
+        "status": "rejected",
+        "code": "ID_MISMATCH",
+        "fields": ["name", "sex"],
+    }
+
+
+def test_open_batches_break_capture_time_ties_by_record_id(station, people, jpeg):
+    outbox = OutboxRepository(station.engine)
+    same = NOW - timedelta(minutes=1)
+    rows = [capture_for(p, jpeg, captured_at=same) for p in people[25:28]]
+    for row in reversed(rows):  # saved in the reverse of their record-id order
+        station.records.save(row)
+    batch = outbox.form_batch(max_bytes=10**9)
+    expected = tuple(sorted(r.record_id for r in rows))
+    assert batch.record_ids == expected and outbox.open_batches()[0].record_ids == expected

@@ -175,3 +175,20 @@ def test_purge_due_skips_what_is_already_purged_and_keeps_30_days_by_default(sta
     assert (
         station.records.purge_due(operator="op1", now=NOW + timedelta(days=60)) == []
     )  # once only, no error
+
+
+def test_purge_candidates_count_what_purge_due_would_purge(station, people, jpeg):
+    records = [capture_for(p, jpeg) for p in people[13:16]]
+    for record in records:
+        station.records.save(record)
+    assert station.records.purge_candidates(now=NOW + timedelta(days=400)) == 0  # nothing confirmed yet
+    _final_and_confirmed(station, records[0], state="accepted", at=NOW)
+    _final_and_confirmed(station, records[1], state="rejected", at=NOW + timedelta(days=1))
+    day = NOW + timedelta(days=30)
+    assert station.records.purge_candidates(now=day - timedelta(seconds=1)) == 0
+    assert station.records.purge_candidates(now=day) == 1  # 30 days by default, the day itself counts
+    assert station.records.purge_candidates(retention_days=29, now=day) == 2
+    assert station.records.purge_candidates(retention_days=31, now=day) == 0
+    purged = station.records.purge_due(operator="op1", retention_days=29, now=day)
+    assert sorted(purged) == sorted([records[0].record_id, records[1].record_id])
+    assert station.records.purge_candidates(retention_days=0, now=day + timedelta(days=400)) == 0  # purged
