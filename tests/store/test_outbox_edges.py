@@ -343,12 +343,16 @@ def test_set_aside_leaves_members_that_already_left_the_batch(station, outbox, s
     with station.write() as conn:  # the second was answered through another batch meanwhile
         conn.execute(sa.text("UPDATE outbox SET state = 'accepted', reg_no = '26010200009' WHERE record_id = :r"),
                      {"r": second})  # fmt: skip
+    other = outbox.form_batch(max_bytes=10**9, max_records=2, now=NOW)  # another open batch
     outbox.set_aside(batch.batch_id, {first: "LOCAL_RECORD_DAMAGED", second: "LOCAL_RECORD_DAMAGED"}, now=NOW)
     left = _row(station, "outbox", "record_id", second)
     assert (left["state"], left["batch_id"], left["last_error"], left["attempts"]) == (
         "accepted", batch.batch_id, None, 0,
     )  # fmt: skip
     assert outbox.set_aside_ids() == {first: "LOCAL_RECORD_DAMAGED"}
+    # The other batch is not touched: its members are still in flight with it.
+    assert [(b.batch_id, b.record_ids) for b in outbox.open_batches()] == [(other.batch_id, other.record_ids)]
+    assert {outbox.get(r).last_error for r in other.record_ids} == {None}
 
 
 def test_set_aside_ids_name_only_records_waiting_for_a_local_reason(station, outbox, saved):
