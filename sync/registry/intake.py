@@ -232,23 +232,6 @@ class Processed:
     ledger: LedgerDigest | None  # the station's ledger digest once the batch was decided, when asked for
 
 
-def process(
-    registry: Registry,
-    identity: StationIdentity,
-    incoming: IncomingBatch,
-    mismatched: set[str],
-    faults: NoFaults = NO_FAULTS,
-    *,
-    photos: dict[str, bytes] | None = None,
-    known: dict[str, object] | None = None,
-    finish_key: bool = False,
-) -> BatchResponse:
-    """Decide every record of the batch (``process_batch``); the response."""
-    return process_batch(
-        registry, identity, incoming, mismatched, faults, photos=photos, known=known, finish_key=finish_key
-    ).response
-
-
 def process_batch(
     registry: Registry,
     identity: StationIdentity,

@@ -120,6 +120,11 @@ AREAS = {
                 "tests/sync/test_engine.py",
                 "tests/sync/test_reconcile.py",
                 "tests/sync/test_registry_faults.py::test_s8_edited_record_is_a_conflict_never_an_overwrite",
+                # How the engine stops (revoked), pauses (refused) and renews its certificate.
+                "tests/sync/test_certificates.py::test_revoked_station_is_refused_reports_it_and_stops_retrying",
+                "tests/sync/test_certificates.py::"
+                "test_connections_closed_after_the_handshake_pause_sync_until_the_registry_lets_the_station_in",
+                "tests/sync/test_certificates.py::test_certificate_is_renewed_before_it_expires",
             ),
             isolation="forkserver",
         ),

@@ -45,7 +45,7 @@ def _push(registry, station_id: str, records: list[dict]) -> dict[str, dict]:
         batch = make_batch(station_id, pending)
         incoming = intake.parse_envelope(identity, station_id, batch["batch_id"], _json(batch), SEASON)
         intake.claim(registry, incoming)
-        response = intake.process(registry, identity, incoming, set(), FAULTS)
+        response = intake.process_batch(registry, identity, incoming, set(), FAULTS).response
         intake.finish(registry, batch["batch_id"], response)
         pending = []
         by_id = {r["record_id"]: r for r in records}

@@ -82,7 +82,9 @@ def test_intake_keeps_its_invariants(db_url, request, tmp_path):
             )
             intake.claim(self.registry, incoming)
             mismatched = intake.store_photos(self.registry, photos)
-            response = intake.process(self.registry, IDENTITY, incoming, mismatched, self.faults)
+            response = intake.process_batch(
+                self.registry, IDENTITY, incoming, mismatched, self.faults
+            ).response
             intake.finish(self.registry, batch["batch_id"], response)
             assert [r.record_id for r in response.results] == [r["record_id"] for r in batch["records"]]
             return response.results
