@@ -434,3 +434,41 @@ def test_a_fault_after_the_serial_in_a_records_own_transaction_answers_busy(make
     assert (result["record_id"], result["status"], result["code"], result["detail"]) == (
         record["record_id"], "retry", "BUSY", "try again",
     )  # fmt: skip
+
+
+def test_the_ledger_shows_no_row_beyond_its_head_and_pages_in_ledger_order(registry, client):
+    """A row past the station's head is not part of its ledger yet (the head moves in the deciding
+    transaction; a reader that sees a row before the head must not list it). Pages follow ledger order,
+    not the order the rows were stored in."""
+    from sqlalchemy import update as sa_update
+
+    from sync.registry.db import RecordRow, Station
+
+    records = [make_record(s, _photo(30 + i)) for i, s in enumerate(students(registry.db)[:3])]
+    _results(push(client, STATION, make_batch(STATION, records), [_photo(30 + i) for i in range(3)]))
+    ids = [r["record_id"] for r in records]
+    with registry.db.write() as session:  # reverse the ledger order of the stored rows, then cut the head
+        for offset, record_id in enumerate(ids):
+            session.execute(
+                sa_update(RecordRow).where(RecordRow.record_id == record_id).values(ledger_seq=-offset)
+            )
+        for offset, record_id in enumerate(ids):
+            session.execute(
+                sa_update(RecordRow).where(RecordRow.record_id == record_id).values(ledger_seq=3 - offset)
+            )
+        session.execute(sa_update(Station).where(Station.station_id == STATION).values(ledger_seq=2))
+    page = client.get(f"/v1/stations/{STATION}/ledger", params={"limit": 10}).json()
+    assert [(item["seq"], item["record_id"]) for item in page["items"]] == [(1, ids[2]), (2, ids[1])]
+    assert (page["head_seq"], page["has_more"]) == (2, False)
+    digest = client.get(f"/v1/stations/{STATION}/ledger/digest").json()
+    assert (digest["head_seq"], digest["count"]) == (2, 2)
+
+
+def test_record_status_answers_the_ids_asked_for_in_their_order(registry, client):
+    records = [make_record(s, _photo(33 + i)) for i, s in enumerate(students(registry.db)[:2])]
+    _results(push(client, STATION, make_batch(STATION, records), [_photo(33), _photo(34)]))
+    asked = [records[1]["record_id"], "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", records[0]["record_id"]]
+    answer = client.post(f"/v1/stations/{STATION}/records/status", json={"record_ids": asked}).json()
+    assert [(r["record_id"], r["status"]) for r in answer["results"]] == [
+        (asked[0], "accepted"), (asked[1], "unknown"), (asked[2], "accepted"),
+    ]  # fmt: skip
