@@ -301,6 +301,8 @@ def test_backoff_draws_full_jitter_below_the_capped_exponential(app, registry):
         SyncReport(), RetryLater("BUSY", "", status=429, retry_after_s=None), 2
     )  # no Retry-After
     assert slept == [expected.uniform(0, min(FAST.backoff_cap_s, FAST.backoff_base_s * 2**2))]
+    engine.policy = replace(FAST, backoff_base_s=1e-9, backoff_cap_s=1e9)  # the cap out of the way
+    assert engine._backoff(31) == expected.uniform(0, 1e-9 * 2**30)  # the exponent stops growing at 30
 
 
 class Crashed(Exception):
