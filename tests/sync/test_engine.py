@@ -356,3 +356,16 @@ def test_a_record_due_soon_is_waited_for_within_the_session(app, registry):
     waits = [s for s in slept if s > 0.1]
     assert waits and all(s <= 1.0 for s in waits)  # it waited for the record's own backoff, no longer
     assert app.database.outbox.get(ids[0]).state == "accepted"
+
+
+def test_the_tail_rides_along_when_it_fits_one_and_a_half_budgets(app, registry):
+    """After the probe, a batch's byte budget stretches to ``tail_allowance`` (1.5) budgets, within the
+    cap, when everything still pending fits: a tail sent alone would cost a round trip of its own."""
+    engine, _ = _loaded(app, registry, 3)
+    assert engine.store.pending_count() == 3  # 3 records of 100 bytes each: 300 bytes pending
+    assert engine._with_tail(200, 1000, None) == 200  # the probe: no stretching
+    assert engine._with_tail(200, 1000, 100.0) == 300  # 1.5 x 200 = 300 holds the 300 bytes exactly
+    assert engine._with_tail(199, 1000, 100.0) == 199  # 298 would not: the budget stays
+    assert engine._with_tail(400, 350, 100.0) == 350  # stretched, but never past the cap
+    assert engine._with_tail(200, 250, 100.0) == 200  # the cap leaves no room for the tail
+    assert engine._with_tail(200, 1000, 101.0) == 200  # 303 bytes pending do not fit 300
