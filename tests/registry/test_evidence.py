@@ -105,7 +105,10 @@ def test_a_block_that_is_no_card_names_the_parser_code_and_only_a_value_free_det
     assert _refusal(evidence.examine_chip(_chip(text=bad_sex), None, CARD_TYPES)) == (
         "CHIP_MALFORMED", "the chip text block is not a card: chip_sex (sex)", (),
     )  # fmt: skip
-    # The size detail starts with a digit ("255 bytes"): it is left out, the code says enough.
+    # The size detail starts with a digit ("255 bytes", "9 bytes"): it is left out, the code says enough.
+    assert _refusal(evidence.examine_chip(_chip(text=card.raw_text[:9]), None, CARD_TYPES)) == (
+        "CHIP_MALFORMED", "the chip text block is not a card: chip_text_size", (),
+    )  # fmt: skip
     assert _refusal(evidence.examine_chip(_chip(text=card.raw_text[:255]), None, CARD_TYPES)) == (
         "CHIP_MALFORMED", "the chip text block is not a card: chip_text_size", (),
     )  # fmt: skip

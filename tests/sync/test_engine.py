@@ -369,3 +369,40 @@ def test_the_tail_rides_along_when_it_fits_one_and_a_half_budgets(app, registry)
     assert engine._with_tail(400, 350, 100.0) == 350  # stretched, but never past the cap
     assert engine._with_tail(200, 250, 100.0) == 200  # the cap leaves no room for the tail
     assert engine._with_tail(200, 1000, 101.0) == 200  # 303 bytes pending do not fit 300
+
+
+def test_reconcile_uses_the_digest_the_last_batch_answer_carried_then_asks_again(app, registry):
+    """The batch that empties the outbox asks for the ledger digest; reconciling right after it needs no
+    request of its own, a later reconciliation (no batch since) asks, and a transport failure on that
+    request is retried and counted."""
+    from sync.client.errors import TransportError
+    from sync.client.report import SyncReport
+
+    engine, ids = _loaded(app, registry, 2)
+    asked: list[str] = []
+
+    def get(model, answer):
+        if model is LedgerDigest:
+            asked.append("digest")
+            if len(asked) == 1:  # the first request fails on the way back once
+                raise TransportError("CONNECTION_RESET", "reset by the test")
+        return answer
+
+    _wrap_sessions(engine, get=get)
+    session = engine.session_factory()
+    engine._session = session
+    try:
+        session.ping()
+        report = SyncReport()
+        engine.push(report)
+        assert report.accepted == 2 and asked == []
+        assert engine.reconcile(report) == 0 and asked == []  # the digest came with the last answer
+        assert report.ledger_digest_ok and report.ledger_confirmed == 2
+        again = SyncReport()
+        assert engine.reconcile(again) == 0
+    finally:
+        session.close()
+        engine._session = None
+    assert asked == ["digest", "digest"]  # asked this time, and once more after the failure
+    assert again.ledger_digest_ok and again.retries_by_cause == {"CONNECTION_RESET": 1}
+    assert all(app.database.outbox.get(r).ledger_confirmed_at for r in ids)
