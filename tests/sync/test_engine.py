@@ -373,12 +373,19 @@ def test_the_tail_rides_along_when_it_fits_one_and_a_half_budgets(app, registry)
 
 def test_reconcile_uses_the_digest_the_last_batch_answer_carried_then_asks_again(app, registry):
     """The batch that empties the outbox asks for the ledger digest; reconciling right after it needs no
-    request of its own, a later reconciliation (no batch since) asks, and a transport failure on that
-    request is retried and counted."""
+    request of its own and confirms every final outcome, rejections too; a later reconciliation (no batch
+    since) asks, and a transport failure on that request is retried and counted."""
     from sync.client.errors import TransportError
     from sync.client.report import SyncReport
+    from sync.registry.db import Student
 
-    engine, ids = _loaded(app, registry, 2)
+    engine, _ = _loaded(app, registry, 0)
+    approved = registry.approved()
+    ids = [capture(app, s.national_id) for s in approved[:2]]
+    with registry.registry.db.write() as db:  # the second student left school: the registry refuses
+        db.execute(
+            sa.update(Student).where(Student.student_id == approved[1].student_id).values(status="withdrawn")
+        )
     asked: list[str] = []
 
     def get(model, answer):
@@ -395,9 +402,13 @@ def test_reconcile_uses_the_digest_the_last_batch_answer_carried_then_asks_again
         session.ping()
         report = SyncReport()
         engine.push(report)
-        assert report.accepted == 2 and asked == []
+        assert (report.accepted, report.rejected) == (1, 1) and asked == []
         assert engine.reconcile(report) == 0 and asked == []  # the digest came with the last answer
         assert report.ledger_digest_ok and report.ledger_confirmed == 2
+        ids.append(capture(app, approved[2].national_id))
+        engine.push(report)
+        assert engine.reconcile(report) == 0 and asked == []
+        assert report.ledger_confirmed == 3  # counted over the session
         again = SyncReport()
         assert engine.reconcile(again) == 0
     finally:
@@ -405,4 +416,5 @@ def test_reconcile_uses_the_digest_the_last_batch_answer_carried_then_asks_again
         engine._session = None
     assert asked == ["digest", "digest"]  # asked this time, and once more after the failure
     assert again.ledger_digest_ok and again.retries_by_cause == {"CONNECTION_RESET": 1}
+    assert [app.database.outbox.get(r).state for r in ids] == ["accepted", "rejected", "accepted"]
     assert all(app.database.outbox.get(r).ledger_confirmed_at for r in ids)
