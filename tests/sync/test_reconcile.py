@@ -52,14 +52,41 @@ def _alerts(engine) -> list[str]:
     return [code for code, _ in engine.store.alerts]
 
 
+def _first_ledger_page_fails_once(engine) -> None:
+    """The first ledger page of the walk is lost on the way back (a reset connection), once."""
+    from sync.client.errors import TransportError
+    from sync.protocol.wire import LedgerPage
+
+    factory, failed = engine.session_factory, []
+
+    def make():
+        session = factory()
+        get_model = session.get_model
+
+        def get(path, model, *args, **kwargs):
+            answer = get_model(path, model, *args, **kwargs)
+            if model is LedgerPage and not failed:
+                failed.append(path)
+                raise TransportError("CONNECTION_RESET", "reset by the test")
+            return answer
+
+        session.get_model = get
+        return session
+
+    engine.session_factory = make
+
+
 def test_records_the_registry_lost_are_sent_again(app, registry):
     engine, ids = _synced(app, registry, 4)
     lost = ids[2:]
     _restore_backup_without(registry, lost)
     assert set(registry.ledger()) == set(ids[:2])
+    _first_ledger_page_fails_once(engine)
     report = engine.run_once(pull=False)
     assert report.ok, report.as_dict()
+    assert report.retries_by_cause["CONNECTION_RESET"] == 1  # the walk's failed page was asked again
     assert "LEDGER_MISSING" in _alerts(engine) and report.reopened == len(lost)
+    assert "LEDGER_DIFFERS" not in _alerts(engine)  # missing is not differing
     assert report.pushed == len(lost) and report.accepted == len(lost)  # sent again in the same session
     assert report.ledger_digest_ok  # and the second comparison agrees
     ledger = registry.ledger()
