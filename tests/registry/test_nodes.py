@@ -45,6 +45,7 @@ from tests.registry.helpers import (
     push,
     students,
 )
+from tests.support.polling import until
 
 STATIONS = {
     "ST-150102-N1": COUNTY,
@@ -105,14 +106,6 @@ def _wait_up(url: str, tls: TlsPaths, station: str, process: subprocess.Popen) -
     raise AssertionError("the node did not start")
 
 
-def _until(condition, attempts: int = 200):  # type: ignore[no-untyped-def]
-    """Poll ``condition`` (each call asks a node) until it holds."""
-    for _ in range(attempts):
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("the condition never held")
 
 
 def _refused(url: str, tls: TlsPaths, station: str, cert_dir) -> bool:  # type: ignore[no-untyped-def]
@@ -276,7 +269,7 @@ def test_two_nodes_on_one_postgresql_serve_one_registry(pg_server, tmp_path):
         )
         for url in urls:
             for cert_dir in (host_a.root, new_dir):
-                _until(lambda url=url, cert_dir=cert_dir: _refused(url, host_a, renewing, cert_dir))
+                until(lambda url=url, cert_dir=cert_dir: _refused(url, host_a, renewing, cert_dir))
         # Host B's own CRL now lists both (its TLS layer refuses them at the handshake too).
         revoked = {format(e.serial_number, "x") for e in x509.load_pem_x509_crl(host_b.crl.read_bytes())}
         renewed_serial = format(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import ssl
-import time
 from dataclasses import replace
 
 from cryptography import x509
@@ -20,6 +19,7 @@ from station.syncing.credentials import load_credentials
 from sync.client.engine import SUSPENDING_CODES, TERMINAL_CODES
 from sync.registry.cli import main as registry_cli
 from sync.registry.pki import TlsPaths, init_pki, issue_station, issued
+from tests.support.polling import until
 from tests.sync.faultproxy import FaultProxy, Plan
 from tests.sync.harness import (
     COUNTY,
@@ -37,14 +37,6 @@ from tests.sync.harness import (
 REFUSALS = TERMINAL_CODES | SUSPENDING_CODES  # {"CERT_REVOKED", "CERT_REFUSED"}
 
 
-def _until(condition, attempts: int = 600):  # type: ignore[no-untyped-def]
-    """Poll ``condition`` (each call does real work against the server) until it holds (a bound, not a clock)."""
-    for _ in range(attempts):
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("the condition never held")
 
 
 def test_revoked_station_is_refused_reports_it_and_stops_retrying(tmp_path, tls_dir):
@@ -66,7 +58,7 @@ def test_revoked_station_is_refused_reports_it_and_stops_retrying(tmp_path, tls_
                 report = engine.run_once()
                 return report if report.error_code else None
 
-            report = _until(refused)
+            report = until(refused)
             # The app's 403 says CERT_REVOKED; a handshake the TLS layer refuses reaches the station as a
             # closed connection, which it can only read as CERT_REFUSED. Either way the engine stops.
             assert report.error_code in REFUSALS, report.error_code
@@ -124,7 +116,7 @@ def test_connections_closed_after_the_handshake_pause_sync_until_the_registry_le
                 assert app.database.outbox.counts()["pending"] == 1
 
                 proxy.set_default(Plan())  # the nodes are back
-                healed = _until(lambda: (r := engine.run_once()).ok and r)
+                healed = until(lambda: (r := engine.run_once()).ok and r)
                 assert healed.accepted == 1 and engine.suspended is None
                 assert len(running.ledger(STATION)) == 1
             finally:
@@ -150,7 +142,7 @@ def test_keep_alive_connection_is_refused_by_the_app_after_revocation(tmp_path):
         with httpx.Client(base_url=running.server.url, verify=context, timeout=10) as client:
             assert client.get("/v1/ping").status_code == 204  # the connection is open and kept alive
             assert registry_cli(["pki", "revoke", "--dir", str(tls), "--serial", _serial(paths)]) == 0
-            refused = _until(lambda: (r := client.get("/v1/ping")).status_code == 403 and r)
+            refused = until(lambda: (r := client.get("/v1/ping")).status_code == 403 and r)
             assert refused.json()["code"] == "CERT_REVOKED"
     finally:
         running.server.stop()
@@ -189,7 +181,7 @@ def test_certificate_is_renewed_before_it_expires(tmp_path):
                 format(renewed.serial_number, "x")
             }
             assert registry_cli(["pki", "revoke", "--dir", str(tls), "--station", STATION]) == 0
-            assert _until(lambda: engine.run_once().error_code) in REFUSALS
+            assert until(lambda: engine.run_once().error_code) in REFUSALS
         finally:
             app.close()
     finally:
