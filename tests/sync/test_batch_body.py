@@ -53,3 +53,16 @@ def test_the_body_byte_for_byte():
     assert built.sha256 == sha256_hex(expected)
     assert built.payload_bytes == sum(len(canonical_json(o.wire)) + len(o.photo) for o in _records())
     assert batch_body.build(BATCH, "ST-01", 2026, _records()) == built  # a resend is identical
+
+
+def test_a_repeated_photo_is_skipped_and_the_records_after_it_still_bring_theirs():
+    records = [
+        Outgoing("r1", {"record_id": "r1", "n": 1}, PHOTO_A),
+        Outgoing("r2", {"record_id": "r2", "n": 2}, PHOTO_A),  # the same photo: no second part
+        Outgoing("r3", {"record_id": "r3", "n": 3}, PHOTO_B),  # after the repeat: its photo is still sent
+    ]
+    built = batch_body.build(BATCH, "ST-01", 2026, records)
+    for photo in (PHOTO_A, PHOTO_B):
+        assert built.body.count(f'name="sha256:{sha256_hex(photo)}"'.encode()) == 1
+        assert built.body.count(photo) == 1
+    assert built.payload_bytes == sum(len(canonical_json(o.wire)) + len(o.photo) for o in records)
