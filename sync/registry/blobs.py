@@ -66,11 +66,18 @@ class BlobStore:
         raise NotImplementedError
 
     def delete_unreferenced(self, sha256: str) -> bool:
-        """Delete the photo unless a record references it (checked at the moment of deleting)."""
+        """Delete the photo unless a record that keeps it references it (checked at the moment of deleting)."""
         raise NotImplementedError
 
     def stale_temporaries(self, older_than_s: float) -> list[Path]:
         return []
+
+
+def keeps_photo():  # type: ignore[no-untyped-def]
+    """Records whose photo the registry keeps: registered or held ones. A rejected record's photo is
+    whatever the sender chose (a text file, a forged capture) and is collected like an orphan, so one
+    certificate cannot fill the disk with refused bytes; the rejection itself stays in the ledger."""
+    return RecordRow.outcome != "rejected"
 
 
 def _matches(sha256: str, data: bytes, size: int | None = None) -> bool:
@@ -168,7 +175,8 @@ class FileBlobStore(BlobStore):
 
     def delete_unreferenced(self, sha256: str) -> bool:
         with self.db.read() as session:  # a record may have arrived since the caller looked
-            if session.scalar(select(RecordRow.record_id).where(RecordRow.photo_sha256 == sha256).limit(1)):
+            kept_by = select(RecordRow.record_id).where(RecordRow.photo_sha256 == sha256, keeps_photo())
+            if session.scalar(kept_by.limit(1)):
                 return False
         self.path(sha256).unlink(missing_ok=True)
         return True
@@ -243,7 +251,7 @@ class DatabaseBlobStore(BlobStore):
         yield from ((sha, float(at)) for sha, at in rows)
 
     def delete_unreferenced(self, sha256: str) -> bool:
-        referenced = exists().where(RecordRow.photo_sha256 == sha256)
+        referenced = exists().where(RecordRow.photo_sha256 == sha256, keeps_photo())
         with self.db.write() as session:
             gone = session.execute(delete(_BLOBS).where(_BLOBS.c.sha256 == sha256, ~referenced))
         return bool(gone.rowcount)

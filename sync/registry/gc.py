@@ -1,4 +1,6 @@
-"""Collect orphaned photos (``sync-registry gc``): blobs no stored record references, once old enough.
+"""Collect orphaned photos (``sync-registry gc``): blobs no kept record references, once old enough.
+
+A rejected record does not keep its photo (``blobs.keeps_photo``): the bytes are the sender's choice.
 
 A photo part is stored as soon as it arrives (a retry need not resend it), before its record is
 decided; if the record then comes back ``retry`` and the station never resends it, or the request
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from sync.registry.blobs import keeps_photo
 from sync.registry.core import Registry
 from sync.registry.db import RecordRow
 
@@ -32,7 +35,7 @@ def collect(registry: Registry, min_age_s: float = DEFAULT_MIN_AGE_S) -> GcRepor
     cutoff = time.time() - min_age_s
     stored = list(registry.blobs.stored())
     with registry.db.read() as session:
-        referenced = set(session.scalars(select(RecordRow.photo_sha256).distinct()))
+        referenced = set(session.scalars(select(RecordRow.photo_sha256).where(keeps_photo()).distinct()))
     deleted = young = 0
     for sha, mtime in stored:
         if sha in referenced:

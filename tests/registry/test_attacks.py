@@ -446,6 +446,10 @@ def test_files_are_private_and_orphans_are_collected(serve, tls_dir, tmp_path, d
         )
     orphan = photo_jpeg(271)
     registry.blobs.put(sha256_hex(orphan), orphan)  # stored, then its record never came
+    refused = fake_jpeg(30_000, seed=272)  # a "photo" the registry rejects: its record stays, not its bytes
+    with mtls_client(server.url, tls_dir, STATION) as client:
+        answer = _results(push(client, STATION, make_batch(STATION, [make_record(people[1], refused)]), [refused]))
+    assert [(r["status"], r["code"]) for r in answer] == [("rejected", "PHOTO_NOT_JPEG")]
     database = tmp_path / "registry.db"
     assert database.stat().st_mode & 0o777 == 0o600
     blob_root = registry.blobs.root
@@ -457,7 +461,11 @@ def test_files_are_private_and_orphans_are_collected(serve, tls_dir, tmp_path, d
     assert registry.blobs.exists(sha256_hex(orphan))  # too recent: a retry may still need it
     assert registry_cli([*arguments, "--min-age-hours", "0"]) == 0
     assert not registry.blobs.exists(sha256_hex(orphan))
-    assert registry.blobs.exists(sha256_hex(photo))  # referenced by a record: kept
+    assert not registry.blobs.exists(sha256_hex(refused))  # only a rejected record named it
+    assert registry.blobs.exists(sha256_hex(photo))  # referenced by a registered record: kept
+    with registry.db.read() as session:  # the rejection itself stays, for the station and the league
+        outcomes = sorted(session.scalars(sql_select(RecordRow.outcome)))
+    assert outcomes == ["registered", "rejected"]
 
 
 def test_log_holds_no_personal_data(serve, tls_dir, tmp_path):
